@@ -1,0 +1,45 @@
+# Quick start:  `make site`  renders (or applies) Airflow with the default inventory.
+#               `make test`  runs the whole test suite.
+# Everything is installed into virtual environments inside the checkout, nothing globally.
+
+PYTHON      ?= python3
+VENV        ?= .venv
+INVENTORY   ?= inventories/local
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+
+.PHONY: setup setup-test site test lint sanity clean help
+
+help:
+	@echo "make setup   create $(VENV)/ with everything the playbooks need"
+	@echo "make site    run site.yml on $(INVENTORY) (default: render manifests to build/local/)"
+	@echo "make test    install the test tools and run the whole test suite"
+	@echo "make clean   remove rendered output and caches (keeps the virtual environments)"
+
+# Runtime environment: ansible (with the bundled cloud collections), kubernetes, cryptography.
+$(BIN)/.setup-done: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip check
+	touch $@
+
+setup: $(BIN)/.setup-done
+
+# Test environment: the runtime plus pytest, molecule, ansible-lint, the API emulator, ...
+$(BIN)/.setup-test-done: $(BIN)/.setup-done requirements-test.txt
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(BIN)/pip check
+	touch $@
+
+setup-test: $(BIN)/.setup-test-done
+
+site: setup
+	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
+
+test: setup-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf build .pytest_cache .hypothesis
