@@ -15,12 +15,13 @@ description:
   - Builds the SQLAlchemy / libpq connection URI that Airflow uses for its metadata database
     (C([database] sql_alchemy_conn), C(AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)), for example
     C(postgresql+psycopg2://airflow:p%40ss@db.example.com:5432/airflow?sslmode=require).
-  - The user name, password, database name and query parameters are percent-encoded so that
+  - >-
+    The user name, password, database name and query parameters are percent-encoded so that
     B(any) character, including C(@ : / ? # [ ] % + & =), quotes, spaces and non-ASCII text, reaches
     the database unchanged. The host is validated (DNS name, IPv4 or IPv6 address) rather than encoded.
   - The module only computes; it never connects anywhere and never reports a change.
     It returns the URI in O(uri), which contains the password, so tasks that call it must set
-    C(no_log: true), and a printable O(uri_redacted) with the password masked.
+    C(no_log=true), and a printable O(uri_redacted) with the password masked.
 author:
   - airflow_k8s.cloud contributors
 options:
@@ -38,7 +39,7 @@ options:
       - For O(dialect=postgresql) one of C(psycopg2), C(psycopg) (psycopg 3), C(asyncpg), C(pg8000);
         for O(dialect=mysql) one of C(mysqldb), C(pymysql), C(mysqlconnector).
       - An empty string or C(none) gives the plain C(postgresql://) / C(mysql://) scheme, which
-        libpq (C(psql), C(psycopg2.connect())) also understands.
+        libpq (C(psql), C(psycopg2.connect)) also understands.
     type: str
   username:
     description:
@@ -100,7 +101,7 @@ options:
       - Double every C(%) in the result (C(%40) becomes C(%%40)) so the URI can be written into
         C(airflow.cfg), which Airflow reads with configparser interpolation.
       - Leave it V(false) for environment variables (C(AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)),
-        Kubernetes Secrets and C(sql_alchemy_conn_secret): those are read literally.
+        Kubernetes Secrets and C(sql_alchemy_conn_secret), which are read literally.
     type: bool
     default: false
 attributes:
@@ -114,23 +115,28 @@ attributes:
     platforms: posix
     description: Runs wherever Python runs; it is usually delegated to the controller.
 notes:
-  - B(Why everything is percent-encoded.) In a URI, C(@) ends the user information, C(:) separates
+  - >-
+    B(Why everything is percent-encoded.) In a URI, C(@) ends the user information, C(:) separates
     user and password, C(/) starts the database, C(?) the query, C(#) a fragment, C([ ]) enclose an IPv6
     host and C(%) starts an escape. A password containing any of them, written raw, silently
     truncates or shifts the parts. The module encodes every byte other than letters, digits and
-    C(_ . - ~) as C(%XX) (UTF-8 for non-ASCII), with C(urllib.parse.quote(value, safe='')). Spaces become
+    C(_ . - ~) as C(%XX) (UTF-8 for non-ASCII), with Python's C(urllib.parse.quote) and an empty C(safe) set. Spaces become
     C(%20), never C(+): SQLAlchemy's query parser reads C(+) as a space. SQLAlchemy's C(make_url) and
     libpq both decode user, password and database, so the server sees exactly the original values.
-  - B(The C(user%40server) trick.) Old guides for Azure Single Server told you to write the login
+  - >-
+    B(The user%40server trick.) Old guides for Azure Single Server told you to write the login
     C(user@server) by hand as C(user%40server) in the URI. Pass the raw O(username) and use
     O(login_format=azure_single_server) instead; the module writes C(user%40server). A O(username) that
     already contains a percent escape triggers a warning, because it would be encoded a second time.
-  - B(configparser interpolation.) C(airflow.cfg) is read with Python configparser interpolation, where
+  - >-
+    B(configparser interpolation.) C(airflow.cfg) is read with Python configparser interpolation, where
     C(%) is special and C(%%) means a literal C(%). An encoded URI always contains C(%) when a part needed
     escaping, so use O(escape_for_configparser=true) for C(airflow.cfg) only.
-  - The returned O(uri) is a secret. Register the result in a task with C(no_log: true) and pass it on
+  - >-
+    The returned O(uri) is a secret. Register the result in a task with C(no_log=true) and pass it on
     through a Kubernetes Secret, never through a ConfigMap or the log. O(uri_redacted) is safe to print.
-  - Empty passwords are refused by default because an empty password in a URI usually means a missing
+  - >-
+    Empty passwords are refused by default because an empty password in a URI usually means a missing
     variable, not a passwordless login; see O(allow_empty_password).
 seealso:
   - name: SQLAlchemy database URLs
@@ -198,7 +204,7 @@ EXAMPLES = r'''
 RETURN = r'''
 uri:
   description:
-    - The connection URI, password included. A secret; use C(no_log: true) on the task.
+    - The connection URI, password included. A secret; use C(no_log=true) on the task.
     - Percent signs are doubled when O(escape_for_configparser=true).
   returned: success
   type: str
@@ -250,7 +256,7 @@ def argument_spec():
         driver=dict(type='str'),
         username=dict(type='str', required=True),
         password=dict(type='str', no_log=True),
-        allow_empty_password=dict(type='bool', default=False),
+        allow_empty_password=dict(type='bool', default=False, no_log=False),
         host=dict(type='str', required=True),
         port=dict(type='int'),
         database=dict(type='str', required=True),

@@ -12,7 +12,7 @@ module: fernet_key
 short_description: Generate, validate and rotate the Apache Airflow fernet key
 version_added: 0.1.0
 author:
-  - airflow_k8s.cloud developers
+  - airflow_k8s.cloud developers (!UNKNOWN)
 description:
   - Computes the value of Apache Airflow's C([core] fernet_key) setting, a comma-separated list of
     Fernet keys, newest first. Airflow encrypts with the first key (the primary) and decrypts
@@ -78,9 +78,9 @@ attributes:
     support: N/A
     platforms: all
 notes:
-  - The returned values RV(fernet_key) and RV(primary) are B(secrets). Every task that uses this module,
-    and every task that uses its registered result, must set the task keyword C(no_log) to C(true). The module cannot
-    hide its own return value from the task output.
+  - The returned values RV(fernet_key) and RV(primary) are B(secrets). Every task that uses this
+    module, and every task that uses its registered result, must set the task keyword C(no_log) to
+    C(true). The module cannot hide its own return value from the task output.
   - O(existing) is C(no_log), so it is masked in the module's invocation and logs. Its value is
     deliberately not masked in RV(fernet_key), which would otherwise read
     C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) whenever the value is unchanged.

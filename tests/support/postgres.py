@@ -17,7 +17,8 @@ How it is set up
     * The server listens on 127.0.0.1 only, on a free TCP port, and puts its unix socket in the temp
       directory (never in ``/var/run/postgresql``). ``fsync`` is off: data is thrown away anyway.
     * ``pg_ctl -w start`` / ``pg_ctl -w -m fast stop``; ``stop()`` also removes the directory and is
-      registered with :mod:`atexit`, so an interrupted session does not leave a server behind.
+      registered with :mod:`atexit`. A small watchdog process also stops the server and removes the
+      directory if the test process dies without cleaning up (SIGTERM/SIGKILL, e.g. a CI timeout).
 
 Usage
     In pytest use the session-scoped fixture ``postgresql_server`` from ``tests/conftest.py``
@@ -61,11 +62,29 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from urllib.parse import quote
 
 POSTGRES_ROOT = "/usr/lib/postgresql"
 LISTEN_HOST = "127.0.0.1"
+
+# Run by the watchdog process: argv = owner pid, base dir, pg_ctl command... Polls the owner; when it
+# is gone without having stopped the server, stops it (immediate mode) and deletes the directory.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+owner, base_dir, pg_ctl = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    time.sleep(1)
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        break
+    except PermissionError:
+        pass
+subprocess.run(pg_ctl, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+shutil.rmtree(base_dir, ignore_errors=True)
+"""
 
 
 class PostgresUnavailable(RuntimeError):
@@ -121,6 +140,7 @@ class PostgresServer:
         self.log_file = None
         self._run_as = self._pick_os_user()
         self._running = False
+        self._watchdog = None
 
     # -- process handling -------------------------------------------------------------------
 
@@ -255,11 +275,26 @@ class PostgresServer:
                 last_error = error
                 continue
             self._running = True
+            self._start_watchdog()
             return
         raise last_error
 
+    def _start_watchdog(self):
+        stop = self._command("pg_ctl", "--pgdata=" + self.data_dir, "-w", "-m", "immediate", "stop")
+        self._watchdog = subprocess.Popen(  # noqa: S603 - fixed argv, no shell  pylint: disable=consider-using-with
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), self.base_dir] + stop,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # survives a signal sent to the test's process group
+        )
+
     def stop(self):
         """Stop the server (fast shutdown) and remove its directory. Safe to call twice."""
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
         if self._running:
             self._running = False
             try:

@@ -31,3 +31,8 @@ if not _collection_importable() and os.path.isdir(os.path.join(_COLLECTIONS_PATH
     # ansible_collections is a namespace package; drop a cached partial lookup so it is recomputed.
     for _name in [name for name in sys.modules if name == "ansible_collections" or name.startswith("ansible_collections.airflow_k8s")]:
         del sys.modules[_name]
+
+
+def pytest_configure(config):
+    """Register the markers these tests use when pytest.ini is not read (``ansible-test units``)."""
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
