@@ -1,0 +1,122 @@
+"""The sink role in render mode, with real ansible-playbook runs on a small playbook.
+
+What it must guarantee: private folders and 0600 Secret files, stable Secrets across runs
+(read back from the rendered files), changed=0 on a re-run, stale manifests pruned only by a
+full run (never by a --tags run), and no writing into a folder that is not ours.
+"""
+
+import json
+import os
+import re
+import stat
+import subprocess
+
+import pytest
+import yaml
+
+from tests.support.collection import REPO_ROOT, tool
+
+PLAYBOOK = os.path.join(REPO_ROOT, "tests", "functional", "playbooks", "sink_render.yml")
+
+
+def play(render_dir, *args, extra=None, expect_ok=True):
+    command = [tool("ansible-playbook"), "-i", "inventories/local", PLAYBOOK, "-e", "sink_render_dir=%s" % render_dir]
+    if extra:
+        command += ["-e", json.dumps(extra)]
+    result = subprocess.run(command + list(args), cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if expect_ok:
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    return result
+
+
+def recap_changed(output):
+    return int(re.search(r"changed=(\d+)", output.split("PLAY RECAP", 1)[1]).group(1))
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def load(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_render_is_private_stable_and_idempotent(tmp_path):
+    out = tmp_path / "build"
+    first = play(out)
+    secret_file = out / "demo" / "secret-demo-secret.yaml"
+    token = load(secret_file)["data"]["token"]
+
+    assert mode(out) == 0o700 and mode(out / "demo") == 0o700
+    assert mode(secret_file) == 0o600
+    assert mode(out / "demo" / "configmap-demo-config.yaml") == 0o644
+    assert token not in first.stdout
+
+    second = play(out, "--diff")
+    assert recap_changed(second.stdout) == 0
+    assert load(secret_file)["data"]["token"] == token
+    # Multi-line values are written as literal blocks, readable in review.
+    assert "airflow.cfg: |" in (out / "demo" / "configmap-demo-config.yaml").read_text()
+    # Common labels are added to every object.
+    labels = load(out / "other" / "serviceaccount-other.yaml")["metadata"]["labels"]
+    assert labels["app.kubernetes.io/managed-by"] == "airflow_k8s.cloud"
+    kustomization = load(out / "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == [
+        "demo/configmap-demo-config.yaml", "demo/secret-demo-secret.yaml", "other/serviceaccount-other.yaml"]
+
+
+def test_check_mode_writes_nothing_and_diff_hides_secrets(tmp_path):
+    out = tmp_path / "build"
+    play(out)
+    before = {p: p.read_bytes() for p in out.rglob("*.yaml")}
+    extra = {"sink_test_objects": [{"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "added", "namespace": "airflow"}, "data": {"k": "v"}}]}
+    check = play(out, "--check", "--diff", extra=extra)
+    assert recap_changed(check.stdout) > 0
+    assert "configmap-added.yaml" in check.stdout
+    assert not (out / "demo" / "configmap-added.yaml").exists()
+    assert {p: p.read_bytes() for p in out.rglob("*.yaml")} == before
+    token = load(out / "demo" / "secret-demo-secret.yaml")["data"]["token"]
+    assert token not in check.stdout
+
+
+def test_full_run_prunes_stale_manifests_but_tagged_run_does_not(tmp_path):
+    out = tmp_path / "build"
+    extra = {"sink_test_objects": [{"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "temporary", "namespace": "airflow"}, "data": {}}]}
+    play(out, extra=extra)
+    stale = out / "demo" / "configmap-temporary.yaml"
+    assert stale.exists()
+
+    play(out, "--tags", "other")  # a partial run knows only some objects: must not prune
+    assert stale.exists()
+    assert (out / "demo" / "secret-demo-secret.yaml").exists()
+    assert "demo/configmap-temporary.yaml" in load(out / "kustomization.yaml")["resources"]
+
+    play(out)  # a full run without the object removes its manifest
+    assert not stale.exists()
+    assert "demo/configmap-temporary.yaml" not in load(out / "kustomization.yaml")["resources"]
+
+
+def test_refuses_a_folder_that_is_not_ours(tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.yaml").write_text("keep: me\n")
+    result = play(foreign, expect_ok=False)
+    assert result.returncode != 0
+    assert "sink_render_dir" in result.stdout
+    assert (foreign / "notes.yaml").read_text() == "keep: me\n"
+    assert not (foreign / "demo").exists()
+
+
+@pytest.mark.parametrize("bad", [
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}},
+    {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"a": "b"}},
+])
+def test_incomplete_objects_fail_before_anything_is_written(tmp_path, bad):
+    out = tmp_path / "build"
+    result = play(out, extra={"sink_test_objects": [bad]}, expect_ok=False)
+    assert result.returncode != 0
+    assert "sink_objects[2]" in result.stdout
+    assert not out.exists()
