@@ -43,6 +43,31 @@ def k8s_ledger_entry(obj, component):
     }
 
 
+def k8s_object_problems(objects, variable="sink_objects"):
+    """Problems that make objects unusable, one message per object, naming it by position.
+
+    An empty list means every object has apiVersion, kind and metadata.name, and no Secret uses
+    stringData (which server-side apply would report as changed on every run).
+    """
+    if not isinstance(objects, (list, tuple)):
+        return ["%s must be a list of Kubernetes objects" % variable]
+    problems = []
+    for index, obj in enumerate(objects):
+        where = "%s[%d]" % (variable, index)
+        if not isinstance(obj, dict):
+            problems.append("%s is not a mapping" % where)
+            continue
+        metadata = obj.get("metadata")
+        missing = [field for field, value in (("apiVersion", obj.get("apiVersion")), ("kind", obj.get("kind")),
+                                              ("metadata.name", metadata.get("name") if isinstance(metadata, dict) else None))
+                   if not value]
+        if missing:
+            problems.append("%s needs %s" % (where, ", ".join(missing)))
+        if obj.get("kind") == "Secret" and "stringData" in obj:
+            problems.append("%s is a Secret with stringData: use data (base64) so a re-apply is a no-op" % where)
+    return problems
+
+
 class FilterModule(object):
     """Filters for naming and accounting for Kubernetes objects."""
 
@@ -50,4 +75,5 @@ class FilterModule(object):
         return {
             "k8s_manifest_path": k8s_manifest_path,
             "k8s_ledger_entry": k8s_ledger_entry,
+            "k8s_object_problems": k8s_object_problems,
         }
