@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-test site test lint sanity clean help
+.PHONY: setup setup-test setup-checkov setup-airflow site test clean help
 
 help:
 	@echo "make setup   create $(VENV)/ with everything the playbooks need"
@@ -35,10 +35,23 @@ $(BIN)/.setup-test-done: $(BIN)/.setup-done requirements-test.txt
 
 setup-test: $(BIN)/.setup-test-done
 
+# checkov, apart: its pins conflict with ansible-lint's.
+.venv-checkov/bin/.setup-done: requirements-checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --upgrade pip
+	.venv-checkov/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+setup-checkov: .venv-checkov/bin/.setup-done
+
+# The real Apache Airflow 3.3 for tests/conformance, apart (built once, then cached).
+setup-airflow:
+	bash tests/conformance/setup_airflow_venv.sh
+
 site: setup
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
-test: setup-test
+test: setup-test setup-checkov setup-airflow
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
