@@ -1,0 +1,66 @@
+# Copyright: (c) 2025, airflow_k8s.cloud contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Bad inventory values fail before anything is written, with a message naming the variable.
+
+Real components: ``ansible-playbook site.yml`` from the checkout's .venv, in render mode, with
+one bad value passed as an extra variable. The role argument specs and the roles' ``validate``
+entry points (run by the namespace role before the first object is written) must stop the run:
+non-zero exit, the variable named in the output, and no manifest in the render folder. Values
+that are secrets must not be echoed in the failure message.
+"""
+
+import concurrent.futures
+import json
+import os
+
+import pytest
+
+from tests.support import manifests
+
+pytestmark = [pytest.mark.slow]
+
+SECRET_SENTINEL = "NotAFernetKey-sentinel-7f3a9c"
+
+# (id, inventory, extra variables, variable the message must name)
+CASES = [
+    ("platform_moon", "local", {"airflow_platform": "moon"}, "airflow_platform"),
+    ("bad_namespace_name", "local", {"airflow_namespace": "Not_A_Namespace"}, "airflow_namespace"),
+    ("bad_efs_id", "aws", {"storage_efs_file_system_id": "fs-12345"}, "storage_efs_file_system_id"),
+    ("bad_efs_access_point", "aws", {"storage_efs_logs_access_point_id": "fsap-xyz"}, "storage_efs_logs_access_point_id"),
+    ("missing_azure_share", "azure", {"storage_azure_dags_share_name": ""}, "storage_azure_dags_share_name"),
+    ("missing_cloud_database_host", "gcp", {"database_external_host": ""}, "database_external_host"),
+    ("same_filestore_instance", "gcp", {"storage_filestore_logs_instance": "airflow-dags-example"},
+     "storage_filestore_logs_instance"),
+    ("bad_pod_security_level", "local", {"namespace_pod_security_enforce": "strict"}, "namespace_pod_security_enforce"),
+    ("namespaces_without_multi_namespace_mode", "local", {"rbac_multi_namespace_namespaces": ["other"]},
+     "rbac_multi_namespace_namespaces"),
+    ("bad_fernet_key", "local", {"secrets_fernet_key": SECRET_SENTINEL}, "secrets_fernet_key"),
+    ("bad_storage_driver", "local", {"storage_driver": "ceph"}, "storage_driver"),
+]
+
+
+@pytest.fixture(scope="module")
+def failed_runs(tmp_path_factory):
+    """Run every case, two at a time; {case id: (render folder, PlaybookRun)}."""
+    root = str(tmp_path_factory.mktemp("validation"))
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {}
+        for case_id, inventory, extra_vars, _variable in CASES:
+            folder = os.path.join(root, case_id)
+            futures[case_id] = (folder, pool.submit(manifests.run_playbook, inventory, folder,
+                                                    extra_args=["-e", json.dumps(extra_vars)]))
+        for case_id, (folder, future) in futures.items():
+            results[case_id] = (folder, future.result())
+    return results
+
+
+@pytest.mark.parametrize("case_id, inventory, extra_vars, variable", CASES, ids=[case[0] for case in CASES])
+def test_bad_input_fails_before_anything_is_written(failed_runs, case_id, inventory, extra_vars, variable):
+    folder, run = failed_runs[case_id]
+    assert run.returncode != 0, "site.yml -i inventories/%s accepted %s:\n%s" % (inventory, extra_vars, run.tail())
+    failure = run.output[run.output.find("fatal:"):] if "fatal:" in run.output else run.output
+    assert variable in failure, "the failure does not name %s:\n%s" % (variable, run.tail())
+    written = manifests.manifest_files(folder) if os.path.isdir(folder) else []
+    assert not written, "manifests were written before the failure: %s" % written
+    assert SECRET_SENTINEL not in run.output, "a secret value was echoed in the failure output"

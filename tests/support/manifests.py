@@ -1,0 +1,318 @@
+# Copyright: (c) 2025, airflow_k8s.cloud contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Render the playbook and check the rendered Kubernetes manifests with real tools.
+
+What it uses
+    * ``ansible-playbook`` from the checkout's ``.venv`` (the real playbook and roles, render mode).
+    * ``kubernetes-validate`` (its Python API, the same code as the CLI) with ``strict=True``
+      against the official schemas of Kubernetes 1.30 and of the newest version the installed
+      package ships (found from its ``kubernetes-json-schema/v<version>-local-strict`` folders).
+    * ``checkov`` from ``.venv-checkov`` (kept apart: its pins conflict with ansible-lint's),
+      offline (``--skip-download``), with the skipped checks read from ONE file,
+      ``tests/checkov-skips.yaml``, where every skip has a reason.
+
+Used by the pytest suites (tests/functional/test_render.py) and by the Molecule scenario's
+verify step, through the command line::
+
+    python -m tests.support.manifests DIR [DIR ...]    # exit status 1 and a report on any problem
+"""
+
+import glob
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import base64
+
+import yaml
+
+REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(REPOSITORY_ROOT, ".venv", "bin")
+CHECKOV = os.path.join(REPOSITORY_ROOT, ".venv-checkov", "bin", "checkov")
+CHECKOV_SKIPS = os.path.join(REPOSITORY_ROOT, "tests", "checkov-skips.yaml")
+INVENTORIES = ("local", "azure", "aws", "gcp")
+# The oldest Kubernetes version the manifests must be valid for.
+MINIMUM_KUBERNETES_VERSION = "1.30"
+# Files of the render folder that are not Kubernetes objects.
+NOT_MANIFESTS = ("kustomization.yaml",)
+RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+
+
+class PlaybookRun(object):
+    """Result of one ``ansible-playbook`` run: return code, combined output and the recap."""
+
+    def __init__(self, args, returncode, output):
+        self.args = args
+        self.returncode = returncode
+        self.output = output
+        self.recap = {match.group("host"): {key: int(match.group(key)) for key in ("ok", "changed", "unreachable", "failed")}
+                      for match in RECAP.finditer(output)}
+
+    @property
+    def changed(self):
+        return sum(host["changed"] for host in self.recap.values())
+
+    def changed_tasks(self):
+        """Names of the tasks that reported a change (with the changed item, if any)."""
+        changed, task = [], None
+        for line in self.output.splitlines():
+            if line.startswith("TASK ["):
+                task = line[len("TASK ["):].rsplit("]", 1)[0]
+            elif line.startswith("changed: "):
+                changed.append("%s: %s" % (task, line[len("changed: "):]))
+        return changed
+
+    def tail(self, lines=60):
+        return "\n".join(self.output.splitlines()[-lines:])
+
+
+def run_playbook(inventory, render_dir, playbook="site.yml", extra_args=(), check=False, env=None):
+    """Run a playbook of the checkout on ``inventories/<inventory>`` in render mode into ``render_dir``."""
+    args = [os.path.join(VENV_BIN, "ansible-playbook"), playbook,
+            "-i", os.path.join("inventories", inventory), "-e", "sink_render_dir=%s" % render_dir]
+    # Inventories that provision cloud resources render without credentials with their no-cloud
+    # overrides (tests/functional/vars/no_cloud_<inventory>.yml); later -e arguments still win.
+    no_cloud = os.path.join(REPOSITORY_ROOT, "tests", "functional", "vars", "no_cloud_%s.yml" % inventory)
+    if os.path.exists(no_cloud):
+        args.extend(["-e", "@" + no_cloud])
+    if check:
+        args.append("--check")
+    args.extend(extra_args)
+    run_env = dict(os.environ)
+    run_env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", "")})
+    run_env.update(env or {})
+    process = subprocess.run(args, cwd=REPOSITORY_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True, check=False)
+    return PlaybookRun(args, process.returncode, process.stdout)
+
+
+def manifest_files(render_dir):
+    """Every rendered manifest file (one object each), sorted; the kustomization is not one."""
+    files = glob.glob(os.path.join(render_dir, "*", "*.yaml"))
+    return sorted(path for path in files if os.path.basename(path) not in NOT_MANIFESTS)
+
+
+def load_manifests(render_dir):
+    """``[(path, object)]`` for every rendered manifest."""
+    objects = []
+    for path in manifest_files(render_dir):
+        with open(path) as stream:
+            documents = [document for document in yaml.safe_load_all(stream) if document is not None]
+        for document in documents:
+            objects.append((path, document))
+    return objects
+
+
+def schema_versions():
+    """Kubernetes versions whose strict schemas the installed kubernetes-validate ships, oldest first."""
+    import kubernetes_validate  # pylint: disable=import-outside-toplevel
+
+    schema_root = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
+    versions = set()
+    for name in os.listdir(schema_root):
+        match = re.match(r"^v(\d+)\.(\d+)\.\d+-local-strict$", name)
+        if match:
+            versions.add((int(match.group(1)), int(match.group(2))))
+    return ["%d.%d" % version for version in sorted(versions)]
+
+
+def validation_versions():
+    """The versions every manifest must be valid for: the minimum supported one and the newest shipped."""
+    versions = schema_versions()
+    if MINIMUM_KUBERNETES_VERSION not in versions:
+        raise RuntimeError("kubernetes-validate has no strict schema for Kubernetes %s (it has %s)"
+                           % (MINIMUM_KUBERNETES_VERSION, ", ".join(versions)))
+    return sorted({MINIMUM_KUBERNETES_VERSION, versions[-1]}, key=lambda version: tuple(int(part) for part in version.split(".")))
+
+
+def validate_schemas(render_dir, versions=None):
+    """Strict schema validation of every manifest; returns a list of problems (empty: all valid)."""
+    from kubernetes_validate import utils  # pylint: disable=import-outside-toplevel
+
+    problems = []
+    for path, document in load_manifests(render_dir):
+        for version in versions or validation_versions():
+            try:
+                utils.validate(document, version + ".0", strict=True)
+            except utils.ValidationError as error:
+                where = "/".join(str(part) for part in error.path)
+                problems.append("%s: Kubernetes %s: %s at %s" % (os.path.relpath(path, render_dir), version, error.message, where or "top level"))
+            except utils.SchemaNotFoundError as error:
+                problems.append("%s: Kubernetes %s: %s" % (os.path.relpath(path, render_dir), version, error.message))
+    return problems
+
+
+def load_checkov_skips(path=CHECKOV_SKIPS):
+    """The skipped checkov checks: ``[{id, reason, resources?, environments?}]``.
+
+    ``resources``: regular expressions on checkov's resource ids; ``environments``: the
+    environments (inventories) the skip applies to. Both optional: without them a skip is global.
+    """
+    with open(path) as stream:
+        data = yaml.safe_load(stream) or {}
+    skips = data.get("skips") or []
+    for skip in skips:
+        if not re.match(r"^CKV2?_K8S_\d+$", str(skip.get("id", ""))):
+            raise ValueError("%s: %r is not a checkov Kubernetes check id" % (path, skip.get("id")))
+        if len(str(skip.get("reason", "")).strip()) < 20:
+            raise ValueError("%s: %s needs a reason (a sentence, not a word)" % (path, skip["id"]))
+    return skips
+
+
+def environment_of(render_dir):
+    """The environment (label airflow-k8s.cloud/environment) the manifests of a render folder belong to."""
+    for _path, document in load_manifests(render_dir):
+        environment = ((document.get("metadata") or {}).get("labels") or {}).get("airflow-k8s.cloud/environment")
+        if environment:
+            return environment
+    return None
+
+
+def _skip_matches(skip, failure, environment):
+    if skip["id"] != failure["check_id"]:
+        return False
+    if skip.get("environments") and environment not in skip["environments"]:
+        return False
+    resources = skip.get("resources")
+    return not resources or any(re.search(pattern, failure["resource"]) for pattern in resources)
+
+
+def run_checkov(render_dir, skips=None):
+    """Scan the manifests with checkov; returns ``(problems, used_skip_ids)``.
+
+    Checkov runs without skips of its own, so that the skips file is the only place where a
+    check is waived, optionally for a few resources (regular expressions on checkov's
+    ``Kind.namespace.name`` resource ids) or a few environments only.
+    """
+    if not os.access(CHECKOV, os.X_OK):
+        raise RuntimeError("checkov is not installed in %s (python3 -m venv .venv-checkov && "
+                           ".venv-checkov/bin/pip install checkov)" % os.path.dirname(CHECKOV))
+    skips = load_checkov_skips() if skips is None else skips
+    env = dict(os.environ)
+    env.update({"BC_SKIP_MAPPING": "TRUE", "CHECKOV_NO_OUTPUT": "", "LOG_LEVEL": "ERROR"})
+    # --file per manifest, not --directory: checkov silently skips folders below a hidden one
+    # (Molecule renders into ~/.ansible/tmp/...), which would pass without scanning anything.
+    files = manifest_files(render_dir)
+    if not files:
+        return ["no manifests in %s" % render_dir], set()
+    process = subprocess.run([CHECKOV, "--framework", "kubernetes", "--output", "json", "--skip-download", "--compact",
+                              "--quiet", "--file"] + files,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    # 0: no failures, 1: failures; anything else, or no JSON, is checkov itself failing.
+    if process.returncode not in (0, 1):
+        raise RuntimeError("checkov failed (%d): %s" % (process.returncode, process.stderr[-2000:]))
+    try:
+        report = json.loads(process.stdout)
+    except ValueError:
+        raise RuntimeError("checkov printed no JSON report: %s %s" % (process.stdout[-1000:], process.stderr[-1000:])) from None
+    reports = report if isinstance(report, list) else [report]
+    problems, used = [], set()
+    scanned = 0
+    environment = environment_of(render_dir)
+    for part in reports:
+        scanned += (part.get("summary") or {}).get("resource_count", 0)
+        for failure in (part.get("results") or {}).get("failed_checks", []):
+            matching = [skip for skip in skips if _skip_matches(skip, failure, environment)]
+            if matching:
+                used.update(skip["id"] for skip in matching)
+                continue
+            problems.append("%s %s (%s): %s" % (failure["check_id"], failure["resource"], failure.get("file_path", "?"),
+                                               failure.get("check_name", "")))
+        problems.extend("checkov could not parse %s" % name for name in (part.get("results") or {}).get("parsing_errors", []))
+    if scanned == 0 and manifest_files(render_dir):
+        problems.append("checkov scanned no resource in %s" % render_dir)
+    return problems, used
+
+
+def check_file_modes(render_dir):
+    """Secrets only in ``secret-*.yaml`` files of mode 0600, every folder 0700; returns problems."""
+    problems = []
+    for folder in [render_dir] + sorted(glob.glob(os.path.join(render_dir, "*", ""))):
+        mode = stat.S_IMODE(os.stat(folder).st_mode)
+        if mode != 0o700:
+            problems.append("folder %s has mode %o, not 700" % (folder, mode))
+    for path, document in load_manifests(render_dir):
+        is_secret = document.get("kind") == "Secret"
+        named_secret = os.path.basename(path).startswith("secret-")
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if is_secret != named_secret:
+            problems.append("%s: a Secret must be in a secret-*.yaml file and only a Secret" % path)
+        if is_secret and mode != 0o600:
+            problems.append("%s holds a Secret but has mode %o, not 600" % (path, mode))
+        if is_secret and "stringData" in document:
+            problems.append("%s: Secrets must use data, not stringData" % path)
+        if mode & 0o022:
+            problems.append("%s is writable by group or others (mode %o)" % (path, mode))
+    return problems
+
+
+def secret_values(render_dir, minimum_length=8):
+    """Every value stored in a rendered Secret, decoded, with its base64 form: what must never be printed.
+
+    Short values (user names like ``admin``) are left out: they are not secret and would match
+    ordinary words in the output.
+    """
+    values = set()
+    for _path, document in load_manifests(render_dir):
+        if document.get("kind") != "Secret":
+            continue
+        for key, encoded in (document.get("data") or {}).items():
+            decoded = base64.b64decode(encoded).decode("utf-8")
+            if key == "username" or len(decoded) < minimum_length:
+                continue
+            values.add(decoded)
+            values.add(encoded)
+            # The parts of a connection URI: its password must not leak either.
+            match = re.match(r"^[a-z0-9+]+://[^:/@]+:([^@]+)@", decoded)
+            if match:
+                values.add(match.group(1))
+    return values
+
+
+def secret_contents(render_dir):
+    """``{path: bytes}`` of every rendered Secret file, to compare two runs byte for byte."""
+    contents = {}
+    for path in sorted(glob.glob(os.path.join(render_dir, "*", "secret-*.yaml"))):
+        with open(path, "rb") as stream:
+            contents[os.path.relpath(path, render_dir)] = stream.read()
+    return contents
+
+
+def check_render_dir(render_dir, checkov=True):
+    """Every check of a render folder; returns a list of problems (empty: all good)."""
+    problems = []
+    if not manifest_files(render_dir):
+        return ["no manifests in %s" % render_dir]
+    problems.extend(check_file_modes(render_dir))
+    problems.extend(validate_schemas(render_dir))
+    if checkov:
+        checkov_problems, _used = run_checkov(render_dir)
+        problems.extend(checkov_problems)
+    return problems
+
+
+def main(argv=None):
+    """Command line: check every render folder given; exit status 1 on any problem."""
+    folders = list(argv if argv is not None else sys.argv[1:])
+    if not folders:
+        sys.stderr.write("usage: python -m tests.support.manifests RENDER_DIR [RENDER_DIR ...]\n")
+        return 2
+    failed = False
+    for folder in folders:
+        problems = check_render_dir(folder)
+        count = len(manifest_files(folder))
+        if problems:
+            failed = True
+            sys.stdout.write("%s: %d manifests, %d problems\n" % (folder, count, len(problems)))
+            sys.stdout.write("".join("  - %s\n" % problem for problem in problems))
+        else:
+            sys.stdout.write("%s: %d manifests valid for Kubernetes %s (strict), checkov clean, modes 0600/0700\n"
+                             % (folder, count, " and ".join(validation_versions())))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
