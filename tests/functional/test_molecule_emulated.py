@@ -1,0 +1,163 @@
+# Copyright: (c) 2025, airflow_k8s.cloud contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Run the Molecule scenario molecule/emulated with the real Molecule.
+
+Real components: ``molecule test -s emulated`` from the checkout's .venv (default driver on
+localhost), the real ``site.yml`` and ``kubernetes.core`` modules, and the Kubernetes API emulator
+(``tests/support/k8s_emulator.py``, kmock 0.8 based) that the scenario's create step starts on
+127.0.0.1 and its destroy step stops. Converge applies site.yml (local inventory settings,
+``sink_mode: apply``), idempotence runs it again and fails on any change, and verify reads the
+objects back with ``kubernetes.core.k8s_info`` (objects and key fields, one JWT secret and API
+secret key for every component, pod template volumes, the Role's verbs, Secrets unchanged since
+the first converge) and runs ``site.yml --check``, which must report changed=0.
+
+The emulator is not a Kubernetes cluster (see its docstring): this proves that the playbook talks
+to the API correctly and idempotently, not that a real API server accepts every manifest.
+"""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import urllib.request
+
+import pytest
+import yaml
+
+from tests.support import manifests
+
+pytestmark = [pytest.mark.molecule, pytest.mark.emulator, pytest.mark.slow]
+
+TIMEOUT_SECONDS = 1800
+# The namespace the local inventory deploys to (the scenario uses its group_vars).
+LOCAL_SETTINGS = os.path.join(manifests.REPOSITORY_ROOT, "inventories", "local", "group_vars", "all", "main.yml")
+
+
+def _molecule(arguments, ephemeral_directory, timeout):
+    """Run ``molecule <arguments> -s emulated`` from the repository root; returns the process."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("ANSIBLE_", "MOLECULE_", "K8S_AUTH_"))}
+    env["PATH"] = manifests.VENV_BIN + os.pathsep + env.get("PATH", "")
+    env.update({"ANSIBLE_NOCOLOR": "1", "PY_COLORS": "0", "NO_COLOR": "1", "COLUMNS": "160",
+                # Files of this run only (emulator, kubeconfig, inventory), in a private folder.
+                "MOLECULE_EPHEMERAL_DIRECTORY": str(ephemeral_directory)})
+    return subprocess.run([os.path.join(manifests.VENV_BIN, "molecule")] + arguments
+                          + ["--no-command-borders", "-s", "emulated"],
+                          cwd=manifests.REPOSITORY_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False, timeout=timeout)
+
+
+def _excerpt(output, log_path):
+    """The failures and the tail of the Molecule output, for an assertion message."""
+    lines = output.splitlines()
+    failures = [line for line in lines if re.search(r"\b(fatal|failed|FAILED|ERROR)\b", line)]
+    return "full output: %s\n--- failure lines ---\n%s\n--- last 150 lines ---\n%s" % (
+        log_path, "\n".join(failures[-40:]), "\n".join(lines[-150:]))
+
+
+def _read_secrets(ephemeral_directory):
+    """``{name: {key: decoded value}}`` of the Secrets in the emulator, or None if it is not running.
+
+    Read over plain HTTP from the emulator (its address is in the ready file) so that the test
+    knows the real values and can look for them in the output.
+    """
+    ready_file = ephemeral_directory / "emulator" / "emulator.ready"
+    if not ready_file.exists():
+        return None
+    with open(LOCAL_SETTINGS, encoding="utf-8") as stream:
+        namespace = yaml.safe_load(stream)["airflow_namespace"]
+    url = "%s/api/v1/namespaces/%s/secrets" % (ready_file.read_text(encoding="utf-8").strip(), namespace)
+    with urllib.request.urlopen(url, timeout=30) as response:
+        listing = json.loads(response.read())
+    return {item["metadata"]["name"]: {key: base64.b64decode(value).decode("utf-8", "replace")
+                                       for key, value in (item.get("data") or {}).items()}
+            for item in listing["items"]}
+
+
+@pytest.fixture(scope="module")
+def scenario_run(tmp_path_factory):
+    """``molecule test`` (emulator kept), the Secrets it created, then ``molecule destroy``."""
+    workdir = tmp_path_factory.mktemp("molecule-emulated")
+    ephemeral = workdir / "ephemeral"
+    log_path = workdir / "molecule.log"
+    result = {"ephemeral": ephemeral, "log_path": log_path, "secrets": None, "test": None, "destroy": None}
+    try:
+        try:
+            # --destroy=never: the emulator stays up so that the Secrets can be read afterwards.
+            result["test"] = _molecule(["test", "--destroy=never"], ephemeral, TIMEOUT_SECONDS)
+            output = result["test"].stdout
+        except subprocess.TimeoutExpired as error:
+            output = error.stdout if isinstance(error.stdout, str) else (error.stdout or b"").decode("utf-8", "replace")
+        log_path.write_text(output, encoding="utf-8")
+        result["output"] = output
+        result["secrets"] = _read_secrets(ephemeral)
+    finally:
+        # Always stop the emulator the scenario started.
+        result["destroy"] = _molecule(["destroy"], ephemeral, 300)
+        with open(log_path, "a", encoding="utf-8") as stream:
+            stream.write("\n--- molecule destroy ---\n" + result["destroy"].stdout)
+    return result
+
+
+def test_molecule_emulated_scenario_passes(scenario_run):
+    output, log_path = scenario_run["output"], scenario_run["log_path"]
+    assert scenario_run["test"] is not None, "molecule test -s emulated took more than %d s\n%s" % (
+        TIMEOUT_SECONDS, _excerpt(output, log_path))
+    assert scenario_run["test"].returncode == 0, "molecule test -s emulated failed:\n%s" % _excerpt(output, log_path)
+    # The scenario really ran its steps against a live emulator.
+    assert "Kubernetes API emulator serving at http://127.0.0.1:" in output, _excerpt(output, log_path)
+    for step in ("create", "converge", "idempotence", "verify"):
+        assert re.search(r"emulated\W+%s\W+Executed: Successful" % step, output), \
+            "molecule did not run %s successfully:\n%s" % (step, _excerpt(output, log_path))
+    assert re.search(r"Applied \d+ objects", output), _excerpt(output, log_path)
+    for check in ("Check that every expected object exists",
+                  "Check the pod-launcher Role and its binding to the scheduler",
+                  "Check that the task pods and every component have the same volumes",
+                  "Check that all components share one Secret and key for each shared secret",
+                  "Check that the Secrets are those of the first converge",
+                  "Check that the check-mode run reports no change"):
+        assert "TASK [%s]" % check in output, "verify did not run %r:\n%s" % (check, _excerpt(output, log_path))
+
+
+def test_no_secret_value_in_the_output(scenario_run):
+    secrets = scenario_run["secrets"]
+    if not secrets:
+        pytest.skip("the emulator was not running after the scenario (see test_molecule_emulated_scenario_passes)")
+    assert {"airflow-fernet-key", "airflow-api-secret-key", "airflow-jwt-secret"} <= set(secrets), sorted(secrets)
+    output = scenario_run["output"] + scenario_run["destroy"].stdout
+    leaked = []
+    for name, data in sorted(secrets.items()):
+        for key, value in sorted(data.items()):
+            # Short values (user names, "disable") are not secret material.
+            if len(value) >= 12 and (value in output or base64.b64encode(value.encode("utf-8")).decode() in output):
+                leaked.append("%s/%s" % (name, key))
+    assert not leaked, "Secret values appear in the Molecule output (%s): %s" % (scenario_run["log_path"], leaked)
+
+
+def _processes_mentioning(text):
+    """Pids of the running processes whose command line contains ``text``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(os.path.join("/proc", entry, "cmdline"), "rb") as stream:
+                command_line = stream.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if text in command_line:
+            found.append(int(entry))
+    return found
+
+
+def test_destroy_stops_the_emulator(scenario_run):
+    destroy = scenario_run["destroy"]
+    assert destroy.returncode == 0, "molecule destroy -s emulated failed:\n%s" % _excerpt(
+        destroy.stdout, scenario_run["log_path"])
+    if scenario_run["secrets"] is not None:
+        # The emulator was running before destroy: destroy.yml must have stopped it.
+        assert re.search(r"TASK \[Send SIGTERM to the emulator\] \**\nchanged: \[localhost\]", destroy.stdout), \
+            destroy.stdout
+    # create.yml started it with its files in this run's ephemeral directory.
+    assert _processes_mentioning(str(scenario_run["ephemeral"] / "emulator")) == []
