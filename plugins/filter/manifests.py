@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters the sink role uses to name and account for Kubernetes objects."""
 
 from __future__ import (absolute_import, division, print_function)

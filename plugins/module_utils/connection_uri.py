@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build SQLAlchemy/libpq database connection URIs that survive any character in their parts.
 
 Pure functions, no Ansible dependency: the ``connection_uri`` module, other plugins and the tests

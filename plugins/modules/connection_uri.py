@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -20,10 +20,10 @@ description:
     B(any) character, including C(@ : / ? # [ ] % + & =), quotes, spaces and non-ASCII text, reaches
     the database unchanged. The host is validated (DNS name, IPv4 or IPv6 address) rather than encoded.
   - The module only computes; it never connects anywhere and never reports a change.
-    It returns the URI in O(uri), which contains the password, so tasks that call it must set
-    C(no_log=true), and a printable O(uri_redacted) with the password masked.
+    It returns the URI in RV(uri), which contains the password, so tasks that call it must set
+    C(no_log=true), and a printable RV(uri_redacted) with the password masked.
 author:
-  - airflow_k8s.cloud contributors
+  - airflow_k8s.cloud developers (!UNKNOWN)
 options:
   dialect:
     description:
@@ -112,8 +112,9 @@ attributes:
     support: none
     description: Nothing changes, so there is nothing to diff.
   platform:
-    platforms: posix
-    description: Runs wherever Python runs; it is usually delegated to the controller.
+    support: N/A
+    platforms: all
+    description: Pure computation; runs wherever Python runs, usually on the controller.
 notes:
   - >-
     B(Why everything is percent-encoded.) In a URI, C(@) ends the user information, C(:) separates
@@ -133,8 +134,8 @@ notes:
     C(%) is special and C(%%) means a literal C(%). An encoded URI always contains C(%) when a part needed
     escaping, so use O(escape_for_configparser=true) for C(airflow.cfg) only.
   - >-
-    The returned O(uri) is a secret. Register the result in a task with C(no_log=true) and pass it on
-    through a Kubernetes Secret, never through a ConfigMap or the log. O(uri_redacted) is safe to print.
+    The returned RV(uri) is a secret. Register the result in a task with C(no_log=true) and pass it on
+    through a Kubernetes Secret, never through a ConfigMap or the log. RV(uri_redacted) is safe to print.
   - >-
     Empty passwords are refused by default because an empty password in a URI usually means a missing
     variable, not a passwordless login; see O(allow_empty_password).

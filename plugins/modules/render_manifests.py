@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: airflow_k8s.cloud contributors
+# Copyright (c) 2026, airflow_k8s.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import (absolute_import, division, print_function)
@@ -12,7 +12,7 @@ module: render_manifests
 short_description: Write Kubernetes objects as YAML manifests, one file per object
 version_added: 0.1.0
 author:
-  - airflow_k8s.cloud contributors
+  - airflow_k8s.cloud developers (!UNKNOWN)
 description:
   - Writes each object of O(objects) to C(<path>/<component>/<kind>-<name>.yaml) (kind in lower
     case), the render mode of the collection's C(sink) role.
@@ -50,7 +50,9 @@ attributes:
     support: full
     description: Shows the YAML before and after for every changed file; for Secrets only the file name.
   platform:
+    support: full
     platforms: posix
+    description: Writes files on the host it runs on, normally the controller (connection local).
 notes:
   - Manifests are written with sorted keys and a leading C(---), so the output is stable from run to run.
 seealso:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Create .venv-airflow/ with the real Apache Airflow 3.3 for tests/conformance, idempotently.
 #

@@ -1,5 +1,5 @@
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """DAGs placed where the DAG share is mounted are found and parsed by Airflow without import errors.
 
 Real components: Apache Airflow 3.3 (``.venv-airflow``): the ``airflow dag-processor`` that the

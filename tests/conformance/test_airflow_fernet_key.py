@@ -1,5 +1,5 @@
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Keys from ``airflow_k8s.cloud.fernet_key`` work in Airflow, through a full rotation.
 
 Real components: Apache Airflow 3.3 (``.venv-airflow``; ``airflow connections add/get``,

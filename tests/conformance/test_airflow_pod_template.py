@@ -1,5 +1,5 @@
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The task pod template the ``config`` role renders builds correct task pods in KubernetesExecutor.
 
 Real components: ``site.yml`` rendered with the local inventory (ansible-playbook), and the
@@ -102,7 +102,7 @@ def test_task_pods_mount_the_dag_and_log_shares_and_the_config(task_pods, schedu
             assert volume is not None, "task %s: nothing mounted at %s" % (task_id, path)
             assert "persistentVolumeClaim" in volume, "task %s: %s is not a share (claim)" % (task_id, path)
             assert not mount.get("readOnly", False) or path == DAGS_PATH, "task %s: %s must be writable" % (task_id, path)
-            component_volume, _ = mounted_file(pod_spec(workload), container, path)
+            component_volume = mounted_file(pod_spec(workload), container, path)[0]
             assert component_volume is not None
             assert (
                 volume["persistentVolumeClaim"]["claimName"] == component_volume["persistentVolumeClaim"]["claimName"]

@@ -1,5 +1,5 @@
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad inventory values fail before anything is written, with a message naming the variable.
 
 Real components: ``ansible-playbook site.yml`` from the checkout's .venv, in render mode, with
@@ -27,6 +27,11 @@ CASES = [
     ("bad_namespace_name", "local", {"airflow_namespace": "Not_A_Namespace"}, "airflow_namespace"),
     ("bad_efs_id", "aws", {"storage_efs_file_system_id": "fs-12345"}, "storage_efs_file_system_id"),
     ("bad_efs_access_point", "aws", {"storage_efs_logs_access_point_id": "fsap-xyz"}, "storage_efs_logs_access_point_id"),
+    # RDS naming rules, checked before anything is created (the inventory provisions RDS; the no-cloud
+    # overrides turn that off, so it is turned on again here).
+    ("bad_rds_identifier", "aws", {"database_manage": True, "database_aws_instance_identifier": "Airflow--db"},
+     "database_aws_instance_identifier"),
+    ("reserved_rds_username", "aws", {"database_manage": True, "database_aws_username": "rdsadmin"}, "database_aws_username"),
     ("missing_azure_share", "azure", {"storage_azure_dags_share_name": ""}, "storage_azure_dags_share_name"),
     ("missing_cloud_database_host", "gcp", {"database_external_host": ""}, "database_external_host"),
     ("same_filestore_instance", "gcp", {"storage_filestore_logs_instance": "airflow-dags-example"},

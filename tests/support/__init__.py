@@ -1,5 +1,5 @@
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared pytest helpers for the airflow_k8s.cloud test suites.
 
 - :mod:`tests.support.postgres` -- a throwaway PostgreSQL server from Debian's packages

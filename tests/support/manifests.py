@@ -1,5 +1,5 @@
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the playbook and check the rendered Kubernetes manifests with real tools.
 
 What it uses
@@ -219,8 +219,8 @@ def run_checkov(render_dir, skips=None):
             if matching:
                 used.update(skip["id"] for skip in matching)
                 continue
-            problems.append("%s %s (%s): %s" % (failure["check_id"], failure["resource"], failure.get("file_path", "?"),
-                                               failure.get("check_name", "")))
+            problems.append("%s %s (%s): %s" % (
+                failure["check_id"], failure["resource"], failure.get("file_path", "?"), failure.get("check_name", "")))
         problems.extend("checkov could not parse %s" % name for name in (part.get("results") or {}).get("parsing_errors", []))
     if scanned == 0 and manifest_files(render_dir):
         problems.append("checkov scanned no resource in %s" % render_dir)

@@ -1,5 +1,5 @@
 # Copyright: airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Make ``ansible_collections.airflow_k8s.cloud`` importable for the unit tests.
 
 Under ``ansible-test units`` the collection is already on the import path. Under plain

@@ -1,5 +1,5 @@
 # Copyright: airflow_k8s.cloud contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run an Ansible module's ``main()`` in-process, the way Ansible would, and return its result.
 
 The module runs unmodified: its arguments go through the real ``AnsibleModule`` argument handling

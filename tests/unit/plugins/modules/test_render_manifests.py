@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""render_manifests through its argument handling: files, modes, check mode, diff, refusal."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import stat
+
+import yaml
+
+from ansible_collections.airflow_k8s.cloud.plugins.modules import render_manifests
+
+from ansible_collections.airflow_k8s.cloud.tests.unit.plugins.modules.utils import run_module
+
+CONFIG_MAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "airflow"},
+              "data": {"airflow.cfg": "[core]\nexecutor = KubernetesExecutor\n"}}
+SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token", "namespace": "airflow"},
+          "data": {"token": "c2VjcmV0LXZhbHVl"}}
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def render(tmp_path, objects, **kwargs):
+    args = {"path": str(tmp_path / "out"), "component": "demo", "objects": objects}
+    return run_module(render_manifests, args, **kwargs)
+
+
+def test_writes_one_file_per_object_with_private_modes(tmp_path):
+    result, failed = render(tmp_path, [CONFIG_MAP, SECRET])
+    assert not failed and result["changed"]
+    assert result["files"] == ["demo/configmap-cfg.yaml", "demo/secret-token.yaml"]
+    out = tmp_path / "out"
+    assert mode(out) == 0o700 and mode(out / "demo") == 0o700
+    assert mode(out / "demo" / "configmap-cfg.yaml") == 0o644
+    assert mode(out / "demo" / "secret-token.yaml") == 0o600
+    assert yaml.safe_load((out / "demo" / "configmap-cfg.yaml").read_text()) == CONFIG_MAP
+    assert "airflow.cfg: |" in (out / "demo" / "configmap-cfg.yaml").read_text()
+
+
+def test_second_run_is_unchanged_and_a_loose_mode_is_repaired(tmp_path):
+    render(tmp_path, [CONFIG_MAP, SECRET])
+    result, failed = render(tmp_path, [CONFIG_MAP, SECRET])
+    assert not failed and not result["changed"] and result["changed_files"] == []
+    os.chmod(str(tmp_path / "out" / "demo" / "secret-token.yaml"), 0o644)
+    result, failed = render(tmp_path, [CONFIG_MAP, SECRET])
+    assert result["changed_files"] == ["demo/secret-token.yaml"]
+    assert mode(tmp_path / "out" / "demo" / "secret-token.yaml") == 0o600
+
+
+def test_check_mode_reports_but_writes_nothing(tmp_path):
+    result, failed = render(tmp_path, [CONFIG_MAP], check_mode=True)
+    assert not failed and result["changed"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_diff_shows_manifests_but_never_secret_content(tmp_path):
+    result, failed = render(tmp_path, [CONFIG_MAP, SECRET], diff=True)
+    assert not failed
+    text = repr(result["diff"])
+    assert "KubernetesExecutor" in text
+    assert "c2VjcmV0LXZhbHVl" not in text and "(Secret content hidden)" in text
+
+
+def test_refuses_a_non_empty_folder_it_did_not_make(tmp_path):
+    foreign = tmp_path / "out"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("keep")
+    result, failed = render(tmp_path, [CONFIG_MAP])
+    assert failed and "sink_render_dir" in result["msg"]
+    assert sorted(os.listdir(str(foreign))) == ["mine.txt"]
+
+
+def test_incomplete_objects_and_path_tricks_fail(tmp_path):
+    result, failed = render(tmp_path, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}])
+    assert failed and "objects[0]" in result["msg"]
+    result, failed = render(tmp_path, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "../../etc"}}])
+    assert failed and "'/'" in result["msg"]
+    assert not (tmp_path / "out").exists()
