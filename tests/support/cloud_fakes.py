@@ -26,7 +26,7 @@ _NOT_RESOURCE = {
     "service_account_file", "service_account_contents", "scopes", "env_type", "access_token", "append_tags",
 }
 # Options that name a resource (its identity in the store).
-_IDENTITY = ("project", "resource_group", "server_name", "account_name", "zone", "region", "instance", "name",
+_IDENTITY = ("project", "resource_group", "server_name", "account_name", "zone", "instance", "name",
              "managed_resource_id", "url", "resource_name")
 FAKE_ACCOUNT_KEY = base64.b64encode(b"fake-azure-storage-account-key-for-tests-only").decode()
 
