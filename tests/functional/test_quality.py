@@ -10,9 +10,11 @@ import json
 import os
 import shutil
 import subprocess
+import re
 import tarfile
 
 import pytest
+import yaml
 
 from tests.support.collection import REPO_ROOT, copy_collection, tool
 
@@ -86,7 +88,7 @@ def test_galaxy_tarball_is_clean_and_installs(tmp_path):
     for unwanted in (".venv", ".collections", "build", ".git", ".ci", "__pycache__", ".pytest_cache"):
         assert not [n for n in names if n == unwanted or n.startswith(unwanted + "/") or "/%s/" % unwanted in n], unwanted
     for wanted in ("plugins/modules/fernet_key.py", "plugins/modules/connection_uri.py", "roles/sink/tasks/main.yml",
-                   "meta/runtime.yml", "LICENSE", "README.md"):
+                   "meta/runtime.yml", "COPYING", "README.md"):
         assert wanted in names, wanted
 
     # Users who install the tarball get the same collection, without this checkout.
@@ -94,8 +96,10 @@ def test_galaxy_tarball_is_clean_and_installs(tmp_path):
     install = run([tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p", str(install_dir), str(tarballs[0])],
                   cwd=str(tmp_path))
     assert install.returncode == 0, install.stderr
+    empty_config = tmp_path / "ansible.cfg"  # not the checkout's (its collections path has the checkout)
+    empty_config.write_text("[defaults]\n")
     doc = run([tool("ansible-doc"), "--json", "airflow_k8s.cloud.fernet_key"], cwd=str(tmp_path),
-              env={"ANSIBLE_COLLECTIONS_PATH": str(install_dir), "ANSIBLE_CONFIG": os.devnull})
+              env={"ANSIBLE_COLLECTIONS_PATH": str(install_dir), "ANSIBLE_CONFIG": str(empty_config)})
     assert doc.returncode == 0, doc.stderr
     filename = json.loads(doc.stdout)["airflow_k8s.cloud.fernet_key"]["doc"]["filename"]
     assert filename.startswith(str(install_dir)), filename
@@ -109,3 +113,42 @@ def test_changelog_fragments_are_valid():
 def test_python_requirements_are_consistent():
     result = run([tool("pip"), "check"])
     assert result.returncode == 0, result.stdout
+
+
+def _collections_called():
+    """Every collection named by a fully qualified module or lookup in the roles and playbooks."""
+    pattern = re.compile(r"(?:^\s*-?\s*|lookup\(['\"])([a-z_0-9]+)\.([a-z_0-9]+)\.[a-z_0-9]+(?::|['\"])", re.MULTILINE)
+    called = {}
+    for top in ("roles", "playbooks", "site.yml"):
+        root = os.path.join(REPO_ROOT, top)
+        paths = [root] if os.path.isfile(root) else [os.path.join(d, f) for d, _s, fs in os.walk(root) for f in fs]
+        for path in paths:
+            if path.endswith((".yml", ".yaml")):
+                with open(path, encoding="utf-8") as handle:
+                    for match in pattern.finditer(handle.read()):
+                        called.setdefault("%s.%s" % match.groups(), path)
+    return {name: path for name, path in called.items() if name not in ("ansible.builtin", "airflow_k8s.cloud")}
+
+
+def test_collection_dependencies_cover_every_collection_called():
+    """galaxy.yml declares (and requirements.yml repeats) every collection the content calls, and
+    the installed versions meet those ranges: a new module from an undeclared collection fails here."""
+    from ansible.galaxy.dependency_resolution.versioning import meets_requirements  # pylint: disable=import-outside-toplevel
+
+    with open(os.path.join(REPO_ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        declared = yaml.safe_load(handle)["dependencies"]
+    with open(os.path.join(REPO_ROOT, "requirements.yml"), encoding="utf-8") as handle:
+        repeated = {item["name"]: item["version"] for item in yaml.safe_load(handle)["collections"]}
+    called = _collections_called()
+    assert {"kubernetes.core", "amazon.aws", "azure.azcollection", "google.cloud"} <= set(called)  # the scan works
+    missing = {name: path for name, path in called.items() if name not in declared}
+    assert not missing, "collections called but not in galaxy.yml dependencies: %s" % missing
+    assert repeated == declared, "requirements.yml must list the same collections and ranges as galaxy.yml"
+    listing = json.loads(run([tool("ansible-galaxy"), "collection", "list", "--format", "json"]).stdout)
+    installed = {}
+    for collections in listing.values():
+        for name, info in collections.items():
+            installed.setdefault(name, info["version"])
+    for name, versions in declared.items():
+        assert name in installed, "%s is not installed by requirements.txt" % name
+        assert meets_requirements(installed[name], versions), "%s %s does not meet %s" % (name, installed[name], versions)
