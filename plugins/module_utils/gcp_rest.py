@@ -122,6 +122,18 @@ class GcpRestClient(object):
     def post(self, url, body):
         return self.request("POST", url, body)
 
+    def put(self, url, body):
+        return self.request("PUT", url, body)
+
+
+def _operation_error_message(error):
+    """The message of an operation's ``error``: GKE gives ``message``, Cloud SQL a list ``errors``."""
+    if error.get("message"):
+        return error["message"]
+    messages = [item.get("message") or item.get("code") for item in error.get("errors") or [] if isinstance(item, dict)]
+    messages = [message for message in messages if message]
+    return "; ".join(messages) if messages else error
+
 
 def wait_for_operation(client, operation_url, timeout, interval=5.0, sleep=time.sleep, clock=time.time):
     """Poll a long-running operation until its ``status`` is ``DONE``; return it or raise."""
@@ -131,7 +143,7 @@ def wait_for_operation(client, operation_url, timeout, interval=5.0, sleep=time.
         if operation.get("status") == "DONE":
             error = operation.get("error") or {}
             if error:
-                raise GcpRestError("operation %s failed: %s" % (operation.get("name", "?"), error.get("message", error)))
+                raise GcpRestError("operation %s failed: %s" % (operation.get("name", "?"), _operation_error_message(error)))
             return operation
         if clock() >= deadline:
             raise GcpRestError("operation %s did not finish within %s seconds (status %s)"

@@ -108,7 +108,7 @@ class CloudRun(object):
             return json.load(stream)
 
 
-def _run(cloud, shadow_root, emulator, env, extra):
+def _run(cloud, shadow_root, emulator, env, extra, arguments=()):
     index = len(cloud.runs)
     extra_vars = {
         "airflow_namespace": cloud.namespace,
@@ -121,15 +121,15 @@ def _run(cloud, shadow_root, emulator, env, extra):
     run_env.update(env)
     with open(cloud.call_log, "a") as stream:
         stream.write(json.dumps({"run": index}) + "\n")
-    cloud.runs.append(_playbook(cloud.platform, extra_vars, run_env))
+    cloud.runs.append(_playbook(cloud.platform, extra_vars, run_env, arguments=arguments))
     return cloud.runs[-1]
 
 
-def _playbook(platform, extra_vars, env, playbook=CONTRACT_PLAYBOOK):
+def _playbook(platform, extra_vars, env, playbook=CONTRACT_PLAYBOOK, arguments=()):
     """ansible-playbook <wrapper of site.yml> -i inventories/<platform>: the inventory as committed
     (not manifests.run_playbook, which adds the no-cloud overrides), plus the test's extra vars."""
     args = [os.path.join(manifests.VENV_BIN, "ansible-playbook"), playbook, "-i", os.path.join("inventories", platform),
-            "-e", json.dumps(extra_vars)]
+            "-e", json.dumps(extra_vars)] + list(arguments)
     run_env = dict(os.environ)
     run_env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
                     "PATH": manifests.VENV_BIN + os.pathsep + os.environ.get("PATH", "")})
@@ -297,6 +297,41 @@ def test_the_volumes_use_what_the_fileshare_role_provisioned(cloud, k8s_emulator
         ips = sorted(volume["spec"]["csi"]["volumeAttributes"]["ip"] for volume in volumes)
         assert ips == ["10.20.0.10", "10.20.0.2"]
         assert any(path.endswith(":setAddons") for _method, path, _body in cloud.gke_requests)
+
+
+def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_emulator, shadow_root):
+    """azure_rm_postgresqlflexibleserver ignores a new password on an existing server: the role must
+    push it with the generic ARM call (PATCH administratorLoginPassword), keep it in the Secret, and
+    not send it again on the next run. Only the database role runs (--tags database)."""
+    import base64  # pylint: disable=import-outside-toplevel
+
+    cloud = converged["azure"]
+    assert all(run.returncode == 0 for run in cloud.runs), cloud.runs[-1].tail()
+    patches = [call for call in _calls_of_run(cloud, 1) if call.get("module") == "azure.azcollection.azure_rm_resource"
+               and (call.get("params") or {}).get("method") == "PATCH"]
+    assert not patches, "an unchanged password was sent again: %s" % patches
+    new_password = "Changed-In-Inventory-%s" % os.urandom(6).hex()
+    env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_CLIENT_ID": "fake-client",
+           "AZURE_SECRET": "fake-secret-value", "AZURE_TENANT": "fake-tenant"}
+    for password in (new_password, new_password):  # the change, then the same value again
+        run = _run(cloud, shadow_root, k8s_emulator, env, {"database_azure_administrator_password": password},
+                   arguments=["--tags", "cluster_access,database"])
+        assert run.returncode == 0, run.tail()
+        assert new_password not in run.output
+    change, repeat = len(cloud.runs) - 2, len(cloud.runs) - 1
+
+    def pushed(index):
+        return [call for call in _calls_of_run(cloud, index) if call.get("module") == "azure.azcollection.azure_rm_resource"
+                and (call.get("params") or {}).get("method") == "PATCH"]
+    sent = pushed(change)
+    assert len(sent) == 1 and sent[0]["valid"], sent
+    assert sent[0]["params"]["resource_type"] == "flexibleServers"
+    assert sent[0]["params"]["body"]["properties"]["administratorLoginPassword"] == new_password
+    assert not pushed(repeat), "the password is pushed again although it did not change"
+    stored = {item["metadata"]["name"]: item for item in _list_objects(k8s_emulator, cloud.namespace, "Secret")}
+    credentials = [item for item in stored.values() if item["metadata"]["name"].endswith("-database-credentials")]
+    assert len(credentials) == 1
+    assert base64.b64decode(credentials[0]["data"]["password"]).decode() == new_password
 
 
 # --- the harness itself can fail ------------------------------------------------------------------

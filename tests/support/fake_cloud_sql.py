@@ -1,0 +1,139 @@
+# Copyright: airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A test double of the three Cloud SQL Admin API calls that ``cloud_sql_user_password`` makes.
+
+There is no Cloud SQL here, so this is a small HTTP server on 127.0.0.1 that answers, like
+sqladmin.googleapis.com v1 does:
+
+* ``GET /v1/projects/{p}/instances/{i}/users/{name}?host={h}``   the user (never its password)
+* ``PUT /v1/projects/{p}/instances/{i}/users?name={n}&host={h}``  sets the password from the body's
+  ``password``; returns an operation in status ``PENDING``
+* ``GET /v1/projects/{p}/operations/{op}``                         ``RUNNING`` for the first
+  ``polls_until_done`` - 1 polls, then ``DONE``
+
+Every request must carry ``Authorization: Bearer <token>`` (401 otherwise); unknown instances or
+users give 404 with the API's error body. Requests are recorded in ``requests`` (method, path with
+its query, body); the password a user has now is in ``passwords``. Set ``operation_error`` to a
+message to make operations end ``DONE`` with an error, in Cloud SQL's shape (``error.errors[]``).
+"""
+
+import json
+import re
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+_USER = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance>[^/]+)/users/(?P<name>[^/]+)$")
+_USERS = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance>[^/]+)/users$")
+_OPERATION = re.compile(r"^/v1/projects/(?P<project>[^/]+)/operations/(?P<operation>[^/]+)$")
+
+
+class FakeCloudSql(object):
+    """``with FakeCloudSql(token) as sql:`` serves on ``sql.url``; add users with ``add_user``."""
+
+    def __init__(self, token="test-token", polls_until_done=1):
+        self.token = token
+        self.polls_until_done = polls_until_done
+        self.instances = set()
+        self.passwords = {}
+        self.operations = {}
+        self.operation_error = None
+        self.requests = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def add_user(self, project, instance, name, host="", password="initial-password"):
+        """An instance (created if new) with one built-in user."""
+        self.instances.add((project, instance))
+        self.passwords[(project, instance, name, host)] = password
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _answer(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, status, message):
+                self._answer(status, {"error": {"code": status, "message": message}})
+
+            def _user_key(self, match, name, host):
+                project, instance = unquote(match.group("project")), unquote(match.group("instance"))
+                if (project, instance) not in fake.instances:
+                    return None, "The Cloud SQL instance does not exist."
+                key = (project, instance, name, host)
+                if key not in fake.passwords:
+                    return None, "The user does not exist."
+                return key, None
+
+            def _handle(self, method):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                with fake._lock:
+                    fake.requests.append((method, self.path, body))
+                if self.headers.get("Authorization") != "Bearer %s" % fake.token:
+                    return self._error(401, "Request had invalid authentication credentials.")
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query, keep_blank_values=True)
+                host = query.get("host", [""])[0]
+                match = _USER.match(parts.path)
+                if match and method == "GET":
+                    name = unquote(match.group("name"))
+                    key, problem = self._user_key(match, name, host)
+                    if key is None:
+                        return self._error(404, problem)
+                    return self._answer(200, {"kind": "sql#user", "name": name, "host": host, "instance": key[1],
+                                              "project": key[0], "etag": "etag-%d" % len(fake.requests)})
+                match = _USERS.match(parts.path)
+                if match and method == "PUT":
+                    if "name" not in query:
+                        return self._error(400, "Missing required parameter: name.")
+                    key, problem = self._user_key(match, query["name"][0], host)
+                    if key is None:
+                        return self._error(404, problem)
+                    if not isinstance(body, dict) or not body.get("password"):
+                        return self._error(400, "password is required.")
+                    fake.passwords[key] = body["password"]
+                    name = str(uuid.uuid4())
+                    fake.operations[name] = {"kind": "sql#operation", "name": name, "operationType": "UPDATE_USER",
+                                             "status": "PENDING", "targetId": key[1], "targetProject": key[0], "polls": 0}
+                    return self._answer(200, {k: v for k, v in fake.operations[name].items() if k != "polls"})
+                match = _OPERATION.match(parts.path)
+                if match and method == "GET":
+                    operation = fake.operations.get(unquote(match.group("operation")))
+                    if operation is None:
+                        return self._error(404, "operation not found")
+                    operation["polls"] += 1
+                    operation["status"] = "DONE" if operation["polls"] >= fake.polls_until_done else "RUNNING"
+                    if operation["status"] == "DONE" and fake.operation_error:
+                        operation["error"] = {"kind": "sql#operationErrors", "errors": [
+                            {"kind": "sql#operationError", "code": "INTERNAL_ERROR", "message": fake.operation_error}]}
+                    return self._answer(200, {k: v for k, v in operation.items() if k != "polls"})
+                return self._error(404, "no such method: %s %s" % (method, self.path))
+
+            def do_GET(self):  # noqa: N802
+                self._handle("GET")
+
+            def do_PUT(self):  # noqa: N802
+                self._handle("PUT")
+
+        return Handler
