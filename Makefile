@@ -5,16 +5,19 @@
 PYTHON      ?= python3
 VENV        ?= .venv
 INVENTORY   ?= inventories/local
-PYTEST_ARGS ?=
+# Every core (pytest-xdist; whole files per worker, so module fixtures are built once) and the
+# slowest tests listed at the end.
+PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
 
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-test setup-checkov setup-airflow site test clean help
+.PHONY: setup setup-test setup-checkov setup-airflow site test bench clean help
 
 help:
 	@echo "make setup   create $(VENV)/ with everything the playbooks need"
 	@echo "make site    run site.yml on $(INVENTORY) (default: render manifests to build/local/)"
 	@echo "make test    install the test tools and run the whole test suite"
+	@echo "make bench   run the benchmarks (bench/README.md), printed as ratios"
 	@echo "make clean   remove rendered output and caches (keeps the virtual environments)"
 
 # Runtime environment: ansible (with the bundled cloud collections), kubernetes, cryptography.
@@ -53,6 +56,10 @@ site: setup
 
 test: setup-test setup-checkov setup-airflow
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks (bench/README.md): ratios against baselines measured in the same run.
+bench: setup-test
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

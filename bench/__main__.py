@@ -1,0 +1,352 @@
+# Copyright: (c) 2025, airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks of airflow_k8s.cloud, printed as ratios of figures measured in the same run.
+
+    python -m bench                                   # everything (from the repository root)
+    python -m bench --parts converge --repeat 3       # (a) and (b) only
+    python -m bench --parts render --inventories local,aws
+
+Parts
+    converge  (a) a no-op converge of site.yml (local inventory, apply mode) against the
+              Kubernetes API emulator (tests/support/k8s_emulator.py) versus the floor: ONE
+              kubernetes.core.k8s task applying the same objects, rendered by site.yml in render
+              mode; (b) API requests per object of both, from the emulator's request log.
+    render    (c) the render time of each inventory (site.yml, render mode, into a new folder),
+              as a ratio to the local inventory's.
+
+Every figure is the median of ``--repeat`` runs, and every ratio divides two figures of this run.
+The raw measurements and the ratios are written as JSON (``--json``, default
+bench/results/latest.json). The emulator is an emulator, not a cluster: the figures compare the
+collection's overhead with the floor on the same machine, not with a real API server.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from tests.support import manifests
+from tests.support.k8s_emulator import EmulatorProcess
+
+REPOSITORY_ROOT = manifests.REPOSITORY_ROOT
+DEFAULT_JSON = os.path.join(REPOSITORY_ROOT, "bench", "results", "latest.json")
+PARTS = ("converge", "render")
+# The sink's field manager (roles/sink/defaults/main.yml): the floor applies as the collection does.
+FIELD_MANAGER = "airflow-k8s-cloud"
+# Kinds the floor applies first, as a cluster needs them (everything else is namespaced).
+FIRST_KINDS = ("Namespace", "CustomResourceDefinition", "StorageClass", "PersistentVolume", "ClusterRole")
+
+FLOOR_PLAYBOOK = """---
+# The floor of a converge: every object of the render in ONE kubernetes.core.k8s task.
+- name: Floor
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Apply every object in one task
+      kubernetes.core.k8s:
+        state: present
+        apply: true
+        server_side_apply:
+          field_manager: "{{ floor_field_manager }}"
+          force_conflicts: true
+        definition: "{{ floor_objects }}"
+        kubeconfig: "{{ floor_kubeconfig }}"
+        context: "{{ floor_context }}"
+      no_log: true
+"""
+
+
+class Measurement(object):
+    """One timed ansible-playbook run: seconds, changed count, return code, emulator requests."""
+
+    def __init__(self, seconds, run, requests=None):
+        self.seconds = seconds
+        self.changed = run.changed
+        self.returncode = run.returncode
+        self.requests = requests or []
+        self.tail = run.tail(40) if run.returncode else ""
+
+    def as_dict(self):
+        verbs = collections.Counter(record.get("verb") or record.get("method") for record in self.requests)
+        return {"seconds": round(self.seconds, 3), "changed": self.changed, "returncode": self.returncode,
+                "requests": len(self.requests), "requests_by_verb": dict(sorted(verbs.items()))}
+
+
+def _timed(function, *args, **kwargs):
+    started = time.monotonic()
+    result = function(*args, **kwargs)
+    return time.monotonic() - started, result
+
+
+def _check(measurement, what):
+    if measurement.returncode != 0:
+        raise RuntimeError("%s failed (exit code %d):\n%s" % (what, measurement.returncode, measurement.tail))
+
+
+def _median(values):
+    return statistics.median(values) if values else None
+
+
+def _ratio(numerator, denominator):
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _private_dir(path):
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _tag_args(tags):
+    return ["--tags", tags] if tags else []
+
+
+def render(inventory, render_dir, tags="", env=None):
+    """Render ``inventory`` into ``render_dir`` (must not exist yet); returns a Measurement."""
+    seconds, run = _timed(manifests.run_playbook, inventory, render_dir, extra_args=_tag_args(tags), env=env)
+    measurement = Measurement(seconds, run)
+    _check(measurement, "rendering inventories/%s" % inventory)
+    return measurement
+
+
+def rendered_objects(render_dir):
+    """The rendered objects, in the order a cluster accepts them (cluster-scoped kinds first)."""
+    objects = [document for _path, document in manifests.load_manifests(render_dir)]
+    return sorted(objects, key=lambda obj: FIRST_KINDS.index(obj["kind"]) if obj["kind"] in FIRST_KINDS else len(FIRST_KINDS))
+
+
+def _requests_during(emulator, function, *args, **kwargs):
+    """Run ``function``; returns (seconds, its result, the emulator requests it caused)."""
+    before = len(emulator.read_request_log())
+    seconds, result = _timed(function, *args, **kwargs)
+    # The emulator logs a request once it has answered it; the playbook has ended, so all are in.
+    return seconds, result, emulator.read_request_log()[before:]
+
+
+def converge(emulator, workdir, tags="", env=None):
+    """site.yml with the local inventory in apply mode against the emulator; returns a Measurement."""
+    extra = ["-e", "sink_mode=apply", "-e", "sink_kubeconfig=%s" % emulator.kubeconfig, "-e", "sink_context=%s" % emulator.context,
+             ] + _tag_args(tags)
+    seconds, run, requests = _requests_during(
+        emulator, manifests.run_playbook, "local", os.path.join(workdir, "unused-render"), extra_args=extra, env=env)
+    measurement = Measurement(seconds, run, requests)
+    _check(measurement, "converging site.yml against the emulator")
+    return measurement
+
+
+def floor(emulator, workdir, objects, env=None):
+    """The floor: one kubernetes.core.k8s task applying ``objects``; returns a Measurement."""
+    playbook = os.path.join(workdir, "floor.yml")
+    variables = os.path.join(workdir, "floor-vars.json")
+    with open(playbook, "w", encoding="utf-8") as stream:
+        stream.write(FLOOR_PLAYBOOK)
+    # The objects include Secrets: the file is private (mode 0600) in a private folder.
+    descriptor = os.open(variables, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        json.dump({"floor_objects": objects, "floor_kubeconfig": emulator.kubeconfig, "floor_context": emulator.context,
+                   "floor_field_manager": FIELD_MANAGER, "ansible_python_interpreter": os.path.join(manifests.VENV_BIN, "python"),
+                   "ansible_connection": "local"}, stream)
+    args = [os.path.join(manifests.VENV_BIN, "ansible-playbook"), playbook, "-i", "localhost,", "-e", "@" + variables]
+    run_env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    run_env.update(env or {})
+
+    def run_floor():
+        process = subprocess.run(args, cwd=REPOSITORY_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 universal_newlines=True, check=False)
+        return manifests.PlaybookRun(args, process.returncode, process.stdout)
+
+    seconds, run, requests = _requests_during(emulator, run_floor)
+    measurement = Measurement(seconds, run, requests)
+    _check(measurement, "the floor playbook")
+    return measurement
+
+
+def bench_converge(workdir, repeat, tags="", render_dir=None, log=print):
+    """(a) and (b): the no-op converge and the floor, ``repeat`` times each, on one emulator."""
+    env = {"TMPDIR": _private_dir(os.path.join(workdir, "tmp"))}
+    if render_dir is None:
+        render_dir = os.path.join(workdir, "render-local-objects")
+        log("  rendering the local inventory (the floor's objects)")
+        render("local", render_dir, tags=tags, env=env)
+    objects = rendered_objects(render_dir)
+    if not objects:
+        raise RuntimeError("the render in %s holds no object" % render_dir)
+    with EmulatorProcess.start(_private_dir(os.path.join(workdir, "emulator-converge"))) as emulator:
+        log("  first converge (creates %d objects)" % len(objects))
+        first = converge(emulator, workdir, tags=tags, env=env)
+        noop = []
+        for index in range(repeat):
+            log("  no-op converge %d/%d" % (index + 1, repeat))
+            noop.append(converge(emulator, workdir, tags=tags, env=env))
+    # The floor gets an empty emulator of its own: the render has its own Secrets (and so its own
+    # pod template checksums), which the converged cluster would refuse on immutable Job templates.
+    with EmulatorProcess.start(_private_dir(os.path.join(workdir, "emulator-floor"))) as emulator:
+        log("  floor: first apply")
+        floor_first = floor(emulator, workdir, objects, env=env)
+        floor_noop = []
+        for index in range(repeat):
+            log("  floor: no-op apply %d/%d" % (index + 1, repeat))
+            floor_noop.append(floor(emulator, workdir, objects, env=env))
+    noop_seconds = _median([m.seconds for m in noop])
+    floor_seconds = _median([m.seconds for m in floor_noop])
+    noop_requests = _median([len(m.requests) for m in noop])
+    floor_requests = _median([len(m.requests) for m in floor_noop])
+    return {
+        "objects": len(objects),
+        "tags": tags,
+        "first_converge": first.as_dict(),
+        "noop_converge": [m.as_dict() for m in noop],
+        "floor_first_apply": floor_first.as_dict(),
+        "floor_noop": [m.as_dict() for m in floor_noop],
+        "noop_converge_seconds": noop_seconds,
+        "floor_seconds": floor_seconds,
+        "ratio_noop_converge_to_floor": _ratio(noop_seconds, floor_seconds),
+        "ratio_first_converge_to_floor_first_apply": _ratio(first.seconds, floor_first.seconds),
+        "noop_converge_requests_per_object": _ratio(noop_requests, len(objects)),
+        "floor_requests_per_object": _ratio(floor_requests, len(objects)),
+        "ratio_requests_converge_to_floor": _ratio(noop_requests, floor_requests),
+    }
+
+
+def bench_render(workdir, inventories, repeat, tags="", log=print):
+    """(c): the render time of each inventory, ``repeat`` times into new folders; ratios to local."""
+    env = {"TMPDIR": _private_dir(os.path.join(workdir, "tmp"))}
+    runs = {}
+    last_dirs = {}
+    for index in range(repeat):
+        for inventory in inventories:
+            render_dir = os.path.join(workdir, "render-%s-%d" % (inventory, index))
+            log("  render %s %d/%d" % (inventory, index + 1, repeat))
+            runs.setdefault(inventory, []).append(render(inventory, render_dir, tags=tags, env=env))
+            last_dirs[inventory] = render_dir
+    seconds = {inventory: _median([m.seconds for m in measured]) for inventory, measured in runs.items()}
+    reference = seconds.get("local")
+    return {
+        "tags": tags,
+        "runs": {inventory: [m.as_dict() for m in measured] for inventory, measured in runs.items()},
+        "objects": {inventory: len(manifests.manifest_files(path)) for inventory, path in last_dirs.items()},
+        "seconds": seconds,
+        "ratio_to_local": {inventory: _ratio(value, reference) for inventory, value in seconds.items()},
+    }, last_dirs
+
+
+def _environment(repeat):
+    ansible_core = subprocess.run([os.path.join(manifests.VENV_BIN, "python"), "-c", "import ansible; print(ansible.__version__)"],
+                                  stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout.strip()
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "ansible_core": ansible_core, "python": platform.python_version(), "cpus": os.cpu_count(),
+            "load_average": [round(value, 2) for value in os.getloadavg()], "repeat": repeat}
+
+
+def _fmt(value, unit="", digits=2):
+    return "n/a" if value is None else ("%.*f%s" % (digits, value, unit))
+
+
+def report(results):
+    """The human-readable report of ``results`` (the JSON document)."""
+    environment = results["environment"]
+    lines = ["airflow_k8s.cloud benchmarks, %s: ansible-core %s, Python %s, %s CPUs, load average %s at the start, %s at the end,"
+             " median of %d run(s)" % (environment["date"], environment["ansible_core"], environment["python"], environment["cpus"],
+                                       "/".join(str(value) for value in environment["load_average"]),
+                                       "/".join(str(value) for value in environment.get("load_average_end", ["?"])),
+                                       environment["repeat"])]
+    converged = results.get("converge")
+    if converged:
+        tags = " (--tags %s)" % converged["tags"] if converged["tags"] else ""
+        noop_changed = max(run["changed"] for run in converged["noop_converge"])
+        lines += [
+            "",
+            "(a) no-op converge vs the floor: local inventory, apply mode, Kubernetes API emulator, %d objects%s"
+            % (converged["objects"], tags),
+            "    site.yml no-op converge          %10s   (changed=%d)" % (_fmt(converged["noop_converge_seconds"], " s"), noop_changed),
+            "    floor: one kubernetes.core.k8s    %10s" % _fmt(converged["floor_seconds"], " s"),
+            "    ratio converge / floor            %10s" % _fmt(converged["ratio_noop_converge_to_floor"], "x", 1),
+            "    (first converge / floor's first apply: %s / %s = %s)" % (
+                _fmt(converged["first_converge"]["seconds"], " s"), _fmt(converged["floor_first_apply"]["seconds"], " s"),
+                _fmt(converged["ratio_first_converge_to_floor_first_apply"], "x", 1)),
+            "(b) API requests per object (emulator request log)",
+            "    site.yml no-op converge          %10s   (%s)" % (
+                _fmt(converged["noop_converge_requests_per_object"]),
+                ", ".join("%s %d" % item for item in sorted(converged["noop_converge"][0]["requests_by_verb"].items()))),
+            "    floor                             %10s   (%s)" % (
+                _fmt(converged["floor_requests_per_object"]),
+                ", ".join("%s %d" % item for item in sorted(converged["floor_noop"][0]["requests_by_verb"].items()))),
+            "    ratio converge / floor            %10s" % _fmt(converged["ratio_requests_converge_to_floor"], "x", 1),
+        ]
+    rendered = results.get("render")
+    if rendered:
+        tags = " (--tags %s)" % rendered["tags"] if rendered["tags"] else ""
+        lines += ["", "(c) render time per inventory, ratio to local%s" % tags]
+        for inventory, seconds in rendered["seconds"].items():
+            lines.append("    %-8s %10s  %6s  (%d manifests)" % (
+                inventory, _fmt(seconds, " s"), _fmt(rendered["ratio_to_local"][inventory], "x"), rendered["objects"][inventory]))
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: %s (default: all)" % ", ".join(PARTS))
+    parser.add_argument("--inventories", default=",".join(manifests.INVENTORIES),
+                        help="inventories to render for (c), comma-separated (default: all; local is the reference)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is reported (default 3)")
+    parser.add_argument("--tags", default="", help="site.yml --tags for every run (a smaller layer, e.g. for a smoke test)")
+    parser.add_argument("--json", default=DEFAULT_JSON, help="where to write the measurements (default bench/results/latest.json)")
+    parser.add_argument("--workdir", default=None, help="keep the renders and logs here (default: a temporary folder, removed)")
+    args = parser.parse_args(argv)
+    args.parts = [part for part in args.parts.split(",") if part]
+    args.inventories = [inventory for inventory in args.inventories.split(",") if inventory]
+    unknown = sorted(set(args.parts) - set(PARTS)) + sorted(set(args.inventories) - set(manifests.INVENTORIES))
+    if unknown or args.repeat < 1 or not args.parts:
+        parser.error("unknown parts or inventories %s, or --repeat below 1" % unknown)
+    if "render" in args.parts and "local" not in args.inventories:
+        args.inventories.insert(0, "local")
+    return args
+
+
+def main(argv=None):
+    """Run the parts asked for, print the report, write the JSON; exit status 0 on success."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    workdir = _private_dir(args.workdir) if args.workdir else tempfile.mkdtemp(prefix="airflow-k8s-bench-")
+
+    def log(message):
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+    results = {"environment": _environment(args.repeat)}
+    try:
+        render_dirs = {}
+        if "render" in args.parts:
+            log("(c) render time per inventory")
+            results["render"], render_dirs = bench_render(workdir, args.inventories, args.repeat, tags=args.tags, log=log)
+        if "converge" in args.parts:
+            log("(a)/(b) no-op converge and floor against the emulator")
+            results["converge"] = bench_converge(workdir, args.repeat, tags=args.tags, render_dir=render_dirs.get("local"), log=log)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["environment"]["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
+    results["command"] = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w", encoding="utf-8") as stream:
+            json.dump(results, stream, indent=2, sort_keys=True)
+            stream.write("\n")
+    sys.stdout.write(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

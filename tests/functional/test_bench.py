@@ -1,0 +1,63 @@
+# Copyright: (c) 2025, airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Smoke test of the benchmarks (bench/, ``python -m bench``): its cheapest part, tiny settings.
+
+Real components: ``python -m bench`` from the checkout's .venv, which runs the real site.yml in
+render mode (``ansible-playbook``) for two inventories, restricted to ``--tags namespace`` so that
+the test stays short. It checks the printed report and the JSON it writes: every ratio is the
+quotient of two figures measured in the same run. No timed assertion: the machine is shared.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.support.collection import REPO_ROOT, tool
+
+pytestmark = [pytest.mark.slow]
+
+
+def test_bench_render_part_reports_ratios_of_its_own_measurements(tmp_path):
+    output = tmp_path / "bench.json"
+    process = subprocess.run(
+        [tool("python"), "-m", "bench", "--parts", "render", "--inventories", "local,gcp", "--tags", "namespace",
+         "--repeat", "1", "--json", str(output), "--workdir", str(tmp_path / "work")],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    assert process.returncode == 0, process.stdout + process.stderr
+
+    results = json.loads(output.read_text(encoding="utf-8"))
+    assert "converge" not in results  # only the part asked for ran
+    rendered = results["render"]
+    assert sorted(rendered["seconds"]) == ["gcp", "local"]
+    for inventory in ("local", "gcp"):
+        runs = rendered["runs"][inventory]
+        assert len(runs) == 1 and runs[0]["returncode"] == 0
+        # The reported figure is the measured run (rounded in the per-run record), not a constant.
+        assert rendered["seconds"][inventory] > 0
+        assert runs[0]["seconds"] == pytest.approx(rendered["seconds"][inventory], abs=0.001)
+        # --tags namespace renders the Namespace only, into the folder the bench kept.
+        assert rendered["objects"][inventory] == 1
+        assert os.path.isdir(tmp_path / "work" / ("render-%s-0" % inventory) / "namespace")
+    assert rendered["ratio_to_local"]["local"] == 1.0
+    assert rendered["ratio_to_local"]["gcp"] == pytest.approx(rendered["seconds"]["gcp"] / rendered["seconds"]["local"])
+    assert results["environment"]["repeat"] == 1
+    assert results["command"].startswith("python -m bench --parts render")
+
+    # The printed report shows the same figures.
+    report = process.stdout
+    assert "(c) render time per inventory, ratio to local (--tags namespace)" in report
+    for inventory in ("local", "gcp"):
+        line = re.search(r"^\s+%s\s+(\d+\.\d\d) s\s+(\d+\.\d\d)x\s+\(1 manifests\)$" % inventory, report, re.MULTILINE)
+        assert line, report
+        assert float(line.group(1)) == pytest.approx(rendered["seconds"][inventory], abs=0.006)
+        assert float(line.group(2)) == pytest.approx(rendered["ratio_to_local"][inventory], abs=0.006)
+
+
+def test_bench_refuses_unknown_parts():
+    process = subprocess.run([tool("python"), "-m", "bench", "--parts", "deploy"], cwd=REPO_ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    assert process.returncode == 2
+    assert "unknown parts" in process.stderr
