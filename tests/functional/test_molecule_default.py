@@ -3,9 +3,10 @@
 """Run the Molecule scenario molecule/default with the real Molecule.
 
 Real components: ``molecule test -s default`` from the checkout's .venv (delegated driver on
-localhost). Its converge renders every inventory with site.yml, its idempotence step renders
-again and fails on any change, and its verify step checks the manifests with
-kubernetes-validate --strict and checkov (tests/support/manifests.py).
+localhost). Its converge renders the default inventory (local) with site.yml, its idempotence
+step renders again and fails on any change, and its verify step checks the manifests with
+kubernetes-validate --strict and checkov (tests/support/manifests.py). Every inventory is
+rendered, re-rendered and validated by test_render.py; this proves the scenario users run.
 """
 
 import os
