@@ -148,11 +148,11 @@ def airflow_env(home, **settings):
     return env
 
 
-def run_airflow(args, env, timeout=CLI_TIMEOUT, check=False):
-    """Run ``.venv-airflow/bin/airflow <args>``; return an :class:`AirflowResult`."""
+def _run_in_venv(argv, label, env, timeout):
+    """Run a program of the Airflow venv in AIRFLOW_HOME; return an :class:`AirflowResult`."""
     started = time.monotonic()
     completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [str(AIRFLOW_BIN / "airflow")] + list(args),
+        argv,
         env=env,
         cwd=env["AIRFLOW_HOME"],
         stdin=subprocess.DEVNULL,
@@ -162,7 +162,12 @@ def run_airflow(args, env, timeout=CLI_TIMEOUT, check=False):
         timeout=timeout,
         check=False,
     )
-    result = AirflowResult(list(args), completed, time.monotonic() - started)
+    return AirflowResult(label, completed, time.monotonic() - started)
+
+
+def run_airflow(args, env, timeout=CLI_TIMEOUT, check=False):
+    """Run ``.venv-airflow/bin/airflow <args>``; return an :class:`AirflowResult`."""
+    result = _run_in_venv([str(AIRFLOW_BIN / "airflow")] + list(args), list(args), env, timeout)
     if check:
         result.require_ok()
     return result
@@ -170,19 +175,7 @@ def run_airflow(args, env, timeout=CLI_TIMEOUT, check=False):
 
 def run_airflow_python(code, env, timeout=CLI_TIMEOUT):
     """Run a Python snippet in the Airflow venv; it must print one JSON document last."""
-    started = time.monotonic()
-    completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [str(AIRFLOW_BIN / "python"), "-c", code],
-        env=env,
-        cwd=env["AIRFLOW_HOME"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
-        timeout=timeout,
-        check=False,
-    )
-    result = AirflowResult(["<python snippet>"], completed, time.monotonic() - started)
+    result = _run_in_venv([str(AIRFLOW_BIN / "python"), "-c", code], ["<python snippet>"], env, timeout)
     result.require_ok()
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     if not lines:

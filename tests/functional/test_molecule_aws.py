@@ -14,31 +14,17 @@ confirmation and otherwise removes everything of the environment but the final s
 proven: the behaviour of real AWS services or a real EKS cluster.
 """
 
-import os
-import subprocess
-
 import pytest
 
-from tests.support import manifests
+from tests.support.molecule import require_steps, run_molecule
 
 pytestmark = [pytest.mark.molecule, pytest.mark.slow]
 
 
-def test_molecule_aws_scenario_passes():
+def test_molecule_aws_scenario_passes(tmp_path):
     pytest.importorskip("moto", reason="moto[server] is needed (requirements-test.txt)")
-    env = dict(os.environ)
-    env["PATH"] = manifests.VENV_BIN + os.pathsep + env.get("PATH", "")
-    env.update({"ANSIBLE_NOCOLOR": "1", "PY_COLORS": "0", "NO_COLOR": "1"})
     # The scenario brings its own fake credentials; never the caller's real ones.
-    for name in list(env):
-        if name.startswith("AWS_"):
-            del env[name]
-    process = subprocess.run([os.path.join(manifests.VENV_BIN, "molecule"), "test", "-s", "aws"],
-                             cwd=manifests.REPOSITORY_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True, check=False)
-    tail = "\n".join(process.stdout.splitlines()[-120:])
-    assert process.returncode == 0, "molecule test -s aws failed:\n%s" % tail
-    for step in ("converge", "idempotence", "verify"):
-        assert step in process.stdout, "molecule did not run %s:\n%s" % (step, tail)
+    process = run_molecule("aws", ephemeral_directory=tmp_path / "molecule", drop_prefixes=("AWS_",))
+    tail = require_steps(process, "aws")
     # verify ran destroy.yml to the end (its last check names the cluster's leftovers).
     assert "Check that the cluster has none of them" in process.stdout, tail

@@ -9,26 +9,14 @@ kubernetes-validate --strict and checkov (tests/support/manifests.py). Every inv
 rendered, re-rendered and validated by test_render.py; this proves the scenario users run.
 """
 
-import os
-import subprocess
-
 import pytest
 
-from tests.support import manifests
+from tests.support.molecule import require_steps, run_molecule
 
 pytestmark = [pytest.mark.molecule, pytest.mark.slow]
 
 
-def test_molecule_default_scenario_passes():
-    env = dict(os.environ)
-    env["PATH"] = manifests.VENV_BIN + os.pathsep + env.get("PATH", "")
-    env.update({"ANSIBLE_NOCOLOR": "1", "PY_COLORS": "0", "NO_COLOR": "1"})
-    process = subprocess.run([os.path.join(manifests.VENV_BIN, "molecule"), "test", "-s", "default"],
-                             cwd=manifests.REPOSITORY_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True, check=False)
-    tail = "\n".join(process.stdout.splitlines()[-80:])
-    assert process.returncode == 0, "molecule test -s default failed:\n%s" % tail
-    # The scenario really ran its steps (not an empty sequence).
-    for step in ("converge", "idempotence", "verify"):
-        assert step in process.stdout, "molecule did not run %s:\n%s" % (step, tail)
+def test_molecule_default_scenario_passes(tmp_path):
+    process = run_molecule("default", ephemeral_directory=tmp_path / "molecule")
+    tail = require_steps(process, "default", tail_lines=80)
     assert "manifests valid for Kubernetes" in process.stdout, tail

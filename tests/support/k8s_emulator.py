@@ -121,7 +121,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 import warnings
@@ -132,6 +131,11 @@ import jsonpatch
 import kmock
 import yaml
 from kmock._internal import parsing as _kmock_parsing
+
+try:
+    from tests.support import service_process
+except ImportError:  # run as a script: python tests/support/k8s_emulator.py
+    import service_process  # pylint: disable=import-error
 
 __all__ = [
     "ClusterEmulator",
@@ -1187,22 +1191,7 @@ def write_kubeconfig(path, url, context=DEFAULT_CONTEXT, namespace="default"):
         "current-context": context,
         "preferences": {},
     }
-    _write_private(path, yaml.safe_dump(config, sort_keys=False))
-
-
-def _write_private(path, text):
-    """Write ``text`` to ``path`` with mode 0600 through a temporary file and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", text=True)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    service_process.write_private(path, yaml.safe_dump(config, sort_keys=False))
 
 
 def _parse_resource_option(text):
@@ -1235,25 +1224,12 @@ async def _run(arguments):
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
-    created = []
-    try:
-        async with serve(host=arguments.host, port=arguments.port, workload_status=arguments.workload_status,
-                         request_log=arguments.request_log, resources=arguments.resource) as running:
-            if arguments.kubeconfig:
-                write_kubeconfig(arguments.kubeconfig, running.url, context=arguments.context)
-            if arguments.pidfile:
-                _write_private(arguments.pidfile, "%d\n" % os.getpid())
-                created.append(arguments.pidfile)
-            sys.stdout.write(running.url + "\n")
-            sys.stdout.flush()
-            if arguments.ready_file:
-                _write_private(arguments.ready_file, running.url + "\n")
-                created.append(arguments.ready_file)
+    async with serve(host=arguments.host, port=arguments.port, workload_status=arguments.workload_status,
+                     request_log=arguments.request_log, resources=arguments.resource) as running:
+        if arguments.kubeconfig:
+            write_kubeconfig(arguments.kubeconfig, running.url, context=arguments.context)
+        with service_process.announce(running.url, arguments.pidfile, arguments.ready_file):
             await stop.wait()
-    finally:
-        for path in reversed(created):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
 
 
 def main(argv=None):
@@ -1297,27 +1273,12 @@ class EmulatorProcess:
         paths = {name: os.path.join(workdir, filename) for name, filename in (
             ("kubeconfig", "kubeconfig"), ("request_log", "requests.jsonl"), ("pidfile", "emulator.pid"),
             ("ready_file", "emulator.ready"), ("output", "emulator.log"))}
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(paths["ready_file"])
         command = [python or sys.executable, os.path.abspath(__file__), "--port", "0",
                    "--kubeconfig", paths["kubeconfig"], "--pidfile", paths["pidfile"],
                    "--request-log", paths["request_log"], "--ready-file", paths["ready_file"],
                    "--workload-status", workload_status] + list(extra_args)
-        with open(paths["output"], "ab") as output:
-            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
-                                       stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(paths["ready_file"]):
-            if process.poll() is not None or time.monotonic() > deadline:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-                with open(paths["output"], encoding="utf-8", errors="replace") as stream:
-                    raise EmulatorStartError("the emulator did not start (exit code %s):\n%s"
-                                             % (process.returncode, stream.read()[-4000:]))
-            time.sleep(0.02)
-        with open(paths["ready_file"], encoding="utf-8") as stream:
-            url = stream.read().strip()
+        process, url = service_process.start_and_wait(command, paths["ready_file"], paths["output"], timeout,
+                                                      error=EmulatorStartError, name="the emulator")
         return cls(process=process, url=url, kubeconfig=paths["kubeconfig"], request_log=paths["request_log"],
                    pidfile=paths["pidfile"], ready_file=paths["ready_file"])
 
@@ -1330,14 +1291,7 @@ class EmulatorProcess:
 
     def stop(self, timeout=10.0):
         """SIGTERM, wait, and SIGKILL if it does not exit in time; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return service_process.stop(self.process, timeout)
 
     def __enter__(self):
         return self

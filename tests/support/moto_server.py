@@ -64,11 +64,8 @@ import logging
 import os
 import re
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -77,6 +74,11 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+try:
+    from tests.support import service_process
+except ImportError:  # run as a script: python tests/support/moto_server.py
+    import service_process  # pylint: disable=import-error
 
 __all__ = ["DEFAULT_ADDON_VERSION", "MotoServer", "MotoServerProcess", "build_app", "main"]
 
@@ -445,16 +447,6 @@ class MotoServer:
         self.stop()
 
 
-def _write_private(path, text):
-    """Write ``text`` to ``path`` with mode 0600 through a temporary file and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", text=True)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
-
-
 def main(argv=None):
     """Command-line entry point: serve until SIGTERM/SIGINT; returns the exit code."""
     parser = argparse.ArgumentParser(description="moto server with the EFS tag, EKS add-on and EKS cluster "
@@ -464,7 +456,6 @@ def main(argv=None):
     parser.add_argument("--ready-file", help="write the URL here once serving; removed on shutdown")
     arguments = parser.parse_args(argv)
     server = MotoServer(port=arguments.port)
-    created = []
 
     def stop(_signal_number, _frame):
         threading.Thread(target=server.server.shutdown, daemon=True).start()
@@ -472,20 +463,10 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        if arguments.pidfile:
-            _write_private(arguments.pidfile, "%d\n" % os.getpid())
-            created.append(arguments.pidfile)
-        sys.stdout.write(server.url + "\n")
-        sys.stdout.flush()
-        if arguments.ready_file:
-            _write_private(arguments.ready_file, server.url + "\n")
-            created.append(arguments.ready_file)
-        server.server.serve_forever()
+        with service_process.announce(server.url, arguments.pidfile, arguments.ready_file):
+            server.server.serve_forever()
     finally:
         server.server.server_close()
-        for path in reversed(created):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
     return 0
 
 
@@ -506,36 +487,14 @@ class MotoServerProcess:
         pidfile = os.path.join(workdir, "moto.pid")
         ready_file = os.path.join(workdir, "moto.ready")
         log = os.path.join(workdir, "moto.log")
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(ready_file)
-        with open(log, "ab") as output:
-            process = subprocess.Popen(  # pylint: disable=consider-using-with
-                [python or sys.executable, os.path.abspath(__file__), "--port", "0", "--pidfile", pidfile,
-                 "--ready-file", ready_file], stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(ready_file):
-            if process.poll() is not None or time.monotonic() > deadline:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-                with open(log, encoding="utf-8", errors="replace") as stream:
-                    raise RuntimeError("the moto server did not start (exit code %s):\n%s"
-                                       % (process.returncode, stream.read()[-4000:]))
-            time.sleep(0.05)
-        with open(ready_file, encoding="utf-8") as stream:
-            url = stream.read().strip()
+        command = [python or sys.executable, os.path.abspath(__file__), "--port", "0", "--pidfile", pidfile,
+                   "--ready-file", ready_file]
+        process, url = service_process.start_and_wait(command, ready_file, log, timeout, name="the moto server", poll=0.05)
         return cls(process, url, pidfile, ready_file)
 
     def stop(self, timeout=10.0):
         """SIGTERM, wait, SIGKILL if needed; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return service_process.stop(self.process, timeout)
 
     def __enter__(self):
         return self
