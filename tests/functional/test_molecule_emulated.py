@@ -9,7 +9,17 @@ localhost), the real ``site.yml`` and ``kubernetes.core`` modules, and the Kuber
 ``sink_mode: apply``), idempotence runs it again and fails on any change, and verify reads the
 objects back with ``kubernetes.core.k8s_info`` (objects and key fields, one JWT secret and API
 secret key for every component, pod template volumes, the Role's verbs, Secrets unchanged since
-the first converge) and runs ``site.yml --check``, which must report changed=0.
+the first converge) and runs ``site.yml --check --diff``, which must report changed=0 (no drift).
+Then verify edits airflow.cfg in the ConfigMap behind the collection's back (a merge patch by
+another field manager), runs ``site.yml --check --diff --tags config``, which must report exactly
+that ConfigMap as changed with the edit in its diff, and ``site.yml --tags config``, which must
+restore it.
+
+The end of every apply-mode run is checked in the converge output: the waits for every rollout
+and Job (``kubernetes.core.k8s_info``), the api-server health probe Job, and the summary (what
+changed, how to reach the UI, which Secret holds the admin password). The emulator marks
+workloads ready and Jobs complete as soon as they are written, so the waits and the health probe
+pass at once there: this proves the requests and the reporting, not that Airflow is healthy.
 
 The emulator is not a Kubernetes cluster (see its docstring): this proves that the playbook talks
 to the API correctly and idempotently, not that a real API server accepts every manifest.
@@ -116,8 +126,51 @@ def test_molecule_emulated_scenario_passes(scenario_run):
                   "Check that the task pods and every component have the same volumes",
                   "Check that all components share one Secret and key for each shared secret",
                   "Check that the Secrets are those of the first converge",
-                  "Check that the check-mode run reports no change"):
+                  "Check that the check-mode run reports no change",
+                  "Check that the drift is reported, with its diff",
+                  "Check that the run restored the ConfigMap and said so"):
         assert "TASK [%s]" % check in output, "verify did not run %r:\n%s" % (check, _excerpt(output, log_path))
+
+
+def _task_output(output, task):
+    """The output of every run of the task named ``task`` (role prefix allowed), one string each."""
+    return re.findall(r"^TASK \[(?:[\w.]+ : )?%s\] \**\n(.*?)(?=^TASK \[|^PLAY RECAP)" % re.escape(task), output,
+                      re.MULTILINE | re.DOTALL)
+
+
+def test_apply_runs_end_with_waits_health_check_and_summary(scenario_run):
+    """Converge and idempotence both end with the waits, the health probe and the summary."""
+    output, log_path = scenario_run["output"], scenario_run["log_path"]
+    with open(LOCAL_SETTINGS, encoding="utf-8") as stream:
+        namespace = yaml.safe_load(stream)["airflow_namespace"]
+    rollouts = _task_output(output, "Wait for the rollouts (Deployments, StatefulSets, DaemonSets)")
+    jobs = _task_output(output, "Wait for the Jobs to finish")
+    # converge and idempotence (verify's own site.yml runs are not in the Molecule output).
+    assert len(rollouts) == 2 and len(jobs) == 2, _excerpt(output, log_path)
+    for waited in rollouts:
+        for deployment in ("scheduler", "api-server", "dag-processor", "triggerer"):
+            assert "ok: [localhost] => (item=Deployment %s/airflow-%s)" % (namespace, deployment) in waited, waited
+    for waited in jobs:
+        assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-migrations-[0-9a-f]{8}\)" % namespace, waited), waited
+        assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-admin-user-[0-9a-f]{8}\)" % namespace, waited), waited
+    for task in ("Start the probe Job | http://airflow-api-server.%s.svc:8080/api/v2/monitor/health" % namespace,
+                 "Wait for the probe's answer", "Check that the api-server is healthy", "Remove the probe Job"):
+        runs = _task_output(output, task)
+        assert len(runs) == 2 and all(run.startswith("ok: [localhost]") for run in runs), (task, runs)
+    # The render-mode Summary task is skipped in apply mode.
+    summaries = [run for run in _task_output(output, "Summary") if not run.startswith("skipping")]
+    assert len(summaries) == 2, _excerpt(output, log_path)
+    first, second = (" ".join(summary.split()) for summary in summaries)
+    assert re.search(r"Created or changed: \d+ objects: Namespace %s," % namespace, first), first
+    assert "Nothing changed: every object was already as described." in second, second
+    for summary in (first, second):
+        assert re.search(r"Rollouts and Jobs: [1-9]\d* rollouts ready, [1-9]\d* Jobs complete\.", summary), summary
+        assert ("api-server health: healthy (metadatabase, scheduler, triggerer, dag_processor) at "
+                "http://airflow-api-server.%s.svc:8080/api/v2/monitor/health" % namespace) in summary, summary
+        assert ("UI: kubectl -n %s port-forward service/airflow-api-server 8080:8080 and open http://localhost:8080/"
+                % namespace) in summary, summary
+        assert ("Admin user: name and password in Secret %s/airflow-admin-user (keys username and password)"
+                % namespace) in summary, summary
 
 
 def test_no_secret_value_in_the_output(scenario_run):
