@@ -297,7 +297,7 @@ def report(results):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: %s (default: all)" % ", ".join(PARTS))
     parser.add_argument("--inventories", default=",".join(manifests.INVENTORIES),
                         help="inventories to render for (c), comma-separated (default: all; local is the reference)")

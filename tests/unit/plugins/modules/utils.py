@@ -24,6 +24,11 @@ from unittest import mock
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as _warnings
 
+try:  # ansible-core >= 2.19: module_utils behave differently once controller code is imported
+    from ansible.module_utils import _internal as _module_utils_internal
+except ImportError:  # pragma: no cover - older ansible-core
+    _module_utils_internal = None
+
 try:  # ansible-core >= 2.19
     from ansible.module_utils.testing import patch_module_args
 except ImportError:  # pragma: no cover - older ansible-core
@@ -67,7 +72,12 @@ def run_module(module, args, check_mode=False, diff=False):
     _reset_module_globals()
     stdout = io.StringIO()
     exit_code = None
-    with patch_module_args(module_args), contextlib.redirect_stdout(stdout):
+    # A module runs in its own process, never in the controller's: without this, a test of a
+    # controller plugin (a lookup, a filter) earlier in the same pytest process would turn the
+    # module's warnings into controller Display output instead of returned results.
+    as_a_module = (mock.patch.object(_module_utils_internal, "is_controller", False)
+                   if hasattr(_module_utils_internal, "is_controller") else contextlib.nullcontext())
+    with as_a_module, patch_module_args(module_args), contextlib.redirect_stdout(stdout):
         try:
             module.main()
         except SystemExit as exc:
