@@ -11,12 +11,13 @@ PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
 
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-test setup-checkov setup-airflow site test bench clean help
+.PHONY: setup setup-azure setup-gcp setup-test setup-checkov setup-airflow site test bench clean help
 
 help:
 	@echo "make setup   create $(VENV)/ with everything the playbooks need"
 	@echo "make site    run site.yml on $(INVENTORY) (default: render manifests to build/local/)"
 	@echo "make test    install the test tools and run the whole test suite"
+	@echo "make setup-azure / setup-gcp   add the cloud SDKs those inventories need"
 	@echo "make bench   run the benchmarks (bench/README.md), printed as ratios"
 	@echo "make clean   remove rendered output and caches (keeps the virtual environments)"
 
@@ -56,6 +57,16 @@ site: setup
 
 test: setup-test setup-checkov setup-airflow
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Cloud SDKs the Azure and GCP inventories need on top of `make setup` (AWS needs only boto3,
+# already in requirements.txt). azure.azcollection loads its whole pinned SDK set at import time.
+setup-azure: setup
+	$(BIN)/pip install --quiet -r "$$($(BIN)/python -c 'import ansible_collections.azure.azcollection as c, os; print(os.path.join(list(c.__path__)[0], "requirements.txt"))')"
+	$(BIN)/pip check
+
+setup-gcp: setup
+	$(BIN)/pip install --quiet "google-auth>=2.0" "requests>=2.32"
+	$(BIN)/pip check
 
 # Benchmarks (bench/README.md): ratios against baselines measured in the same run.
 bench: setup-test
