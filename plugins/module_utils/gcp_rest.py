@@ -125,6 +125,9 @@ class GcpRestClient(object):
     def put(self, url, body):
         return self.request("PUT", url, body)
 
+    def patch(self, url, body):
+        return self.request("PATCH", url, body)
+
 
 def _operation_error_message(error):
     """The message of an operation's ``error``: GKE gives ``message``, Cloud SQL a list ``errors``."""

@@ -9,8 +9,8 @@ Real components: ``ansible-playbook`` with the real ``site.yml`` and roles on
 (``tests/support/k8s_emulator.py``, kmock); the real argument specs of the installed
 azure.azcollection and google.cloud modules, enforced by a real ``AnsibleModule`` inside shims
 (``tests/support/module_calls.py``) that replace only those two collections, first on the
-collections path; the collection's own ``gke_filestore_csi_driver`` module, unmodified, talking
-HTTP to ``tests/support/fake_gke.py``. There is no Azure or GCP: the shims answer with canned
+collections path; the collection's own ``gke_filestore_csi_driver`` and ``cloud_sql_instance_protection`` modules,
+unmodified, talking HTTP to ``tests/support/fake_gke.py`` and ``tests/support/fake_cloud_sql.py``. There is no Azure or GCP: the shims answer with canned
 results (``tests/support/cloud_fakes.py``). This proves the calls are well-formed and the
 provider paths hand over complete facts; it does not prove what Azure or GCP would do with them.
 The local inventory (render mode) is checked against the same contract
@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from tests.support import cloud_contract, cloud_fakes, manifests, module_calls
+from tests.support.fake_cloud_sql import FakeCloudSql
 from tests.support.fake_gke import FakeGke
 
 pytestmark = [pytest.mark.slow, pytest.mark.emulator]
@@ -175,15 +176,19 @@ def _converge_gcp(cloud, emulator, shadow_root):
                            "endpoint": "203.0.113.10"}}, stream)
     _create_csi_driver(emulator, "filestore.csi.storage.gke.io")
     env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
-    with FakeGke(token=GCP_TOKEN) as gke:
+    with FakeGke(token=GCP_TOKEN) as gke, FakeCloudSql(token=GCP_TOKEN) as sql:
         gke.add_cluster(GCP_PROJECT, values["cluster_access_gcp_location"], values["cluster_access_gcp_cluster_name"])
+        # The shimmed gcp_sql_instance creates nothing in the fake: the instance is there, unprotected.
+        sql.add_instance(GCP_PROJECT, values["database_gcp_instance_name"], deletion_protection=False)
         for dummy_attempt in range(2):
             # The GKE kubeconfig authenticates with gke-gcloud-auth-plugin, which the emulator cannot
             # serve: the sink is pointed at the emulator, the written kubeconfig is checked as a file.
-            overrides = {"csi_driver_gcp_api_endpoint": gke.url, "sink_kubeconfig": emulator.kubeconfig}
+            overrides = {"csi_driver_gcp_api_endpoint": gke.url, "sink_kubeconfig": emulator.kubeconfig,
+                         "database_gcp_api_endpoint": sql.url}
             if _run(cloud, shadow_root, emulator, env, overrides).returncode != 0:
                 break
         cloud.gke_requests = list(gke.requests)
+        cloud.sql_requests = list(sql.requests)
     return cloud
 
 
@@ -297,6 +302,9 @@ def test_the_volumes_use_what_the_fileshare_role_provisioned(cloud, k8s_emulator
         ips = sorted(volume["spec"]["csi"]["volumeAttributes"]["ip"] for volume in volumes)
         assert ips == ["10.20.0.10", "10.20.0.2"]
         assert any(path.endswith(":setAddons") for _method, path, _body in cloud.gke_requests)
+        # Deletion protection turned on once (the second run finds it on and sends nothing).
+        assert [body for method, _path, body in cloud.sql_requests if method == "PATCH"] == [
+            {"settings": {"deletionProtectionEnabled": True}}], cloud.sql_requests
 
 
 def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_emulator, shadow_root):
@@ -393,7 +401,13 @@ def destroyed(converged, k8s_emulator, shadow_root):
                  "cluster_access_gcp_kubeconfig_path": os.path.join(cloud.workdir, "kube", "gke.kubeconfig")}
         with open(cloud.call_log, "a") as stream:
             stream.write(json.dumps({"run": "destroy"}) + "\n")
-        results[platform] = _playbook(platform, extra, env, playbook=os.path.join("playbooks", "destroy.yml"))
+        # Only the GCP destroy calls the Cloud SQL Admin API; the instance is as the converge left it: protected.
+        with FakeCloudSql(token=GCP_TOKEN) as sql:
+            sql.add_instance(GCP_PROJECT, inventory_vars("gcp")["database_gcp_instance_name"], deletion_protection=True)
+            if platform == "gcp":
+                extra["database_gcp_api_endpoint"] = sql.url
+            results[platform] = _playbook(platform, extra, env, playbook=os.path.join("playbooks", "destroy.yml"))
+            cloud.destroy_sql_requests = list(sql.requests)
     return results
 
 
@@ -413,6 +427,9 @@ def test_destroy_removes_only_what_was_created_with_valid_calls(platform, destro
                      if cloud_fakes.stored(cloud.state_dir, fqcn)]
     else:
         assert {"google.cloud.gcp_filestore_instance", "google.cloud.gcp_sql_instance"} <= deleting, deleting
+        # Deletion protection is turned off before the instance is deleted.
+        assert [body for method, _path, body in cloud.destroy_sql_requests if method == "PATCH"] == [
+            {"settings": {"deletionProtectionEnabled": False}}], cloud.destroy_sql_requests
         remaining = [fqcn for fqcn in ("google.cloud.gcp_filestore_instance", "google.cloud.gcp_sql_instance")
                      if cloud_fakes.stored(cloud.state_dir, fqcn)]
     assert not remaining, remaining

@@ -1,6 +1,7 @@
 # Copyright: airflow_k8s.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A test double of the three Cloud SQL Admin API calls that ``cloud_sql_user_password`` makes.
+"""A test double of the Cloud SQL Admin API calls that ``cloud_sql_user_password`` and
+``cloud_sql_instance_protection`` make.
 
 There is no Cloud SQL here, so this is a small HTTP server on 127.0.0.1 that answers, like
 sqladmin.googleapis.com v1 does:
@@ -8,12 +9,18 @@ sqladmin.googleapis.com v1 does:
 * ``GET /v1/projects/{p}/instances/{i}/users/{name}?host={h}``   the user (never its password)
 * ``PUT /v1/projects/{p}/instances/{i}/users?name={n}&host={h}``  sets the password from the body's
   ``password``; returns an operation in status ``PENDING``
+* ``GET /v1/projects/{p}/instances/{i}``                            the instance, with
+  ``settings.deletionProtectionEnabled``
+* ``PATCH /v1/projects/{p}/instances/{i}``                          merges the body's
+  ``settings.deletionProtectionEnabled`` (the only field it knows; any other field gives 400);
+  returns an operation in status ``PENDING``
 * ``GET /v1/projects/{p}/operations/{op}``                         ``RUNNING`` for the first
   ``polls_until_done`` - 1 polls, then ``DONE``
 
 Every request must carry ``Authorization: Bearer <token>`` (401 otherwise); unknown instances or
 users give 404 with the API's error body. Requests are recorded in ``requests`` (method, path with
-its query, body); the password a user has now is in ``passwords``. Set ``operation_error`` to a
+its query, body); the password a user has now is in ``passwords``, the deletion protection of an
+instance in ``protection``. Set ``operation_error`` to a
 message to make operations end ``DONE`` with an error, in Cloud SQL's shape (``error.errors[]``).
 """
 
@@ -26,17 +33,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 _USER = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance>[^/]+)/users/(?P<name>[^/]+)$")
 _USERS = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance>[^/]+)/users$")
+_INSTANCE = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance>[^/]+)$")
 _OPERATION = re.compile(r"^/v1/projects/(?P<project>[^/]+)/operations/(?P<operation>[^/]+)$")
 
 
 class FakeCloudSql(object):
-    """``with FakeCloudSql(token) as sql:`` serves on ``sql.url``; add users with ``add_user``."""
+    """``with FakeCloudSql(token) as sql:`` serves on ``sql.url``; add instances with ``add_instance``
+    and users with ``add_user``."""
 
     def __init__(self, token="test-token", polls_until_done=1):
         self.token = token
         self.polls_until_done = polls_until_done
         self.instances = set()
         self.passwords = {}
+        self.protection = {}
         self.operations = {}
         self.operation_error = None
         self.requests = []
@@ -45,9 +55,15 @@ class FakeCloudSql(object):
         self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
+    def add_instance(self, project, instance, deletion_protection=False):
+        """An instance, with deletion protection on or off."""
+        self.instances.add((project, instance))
+        self.protection[(project, instance)] = deletion_protection
+
     def add_user(self, project, instance, name, host="", password="initial-password"):
         """An instance (created if new) with one built-in user."""
-        self.instances.add((project, instance))
+        if (project, instance) not in self.instances:
+            self.add_instance(project, instance)
         self.passwords[(project, instance, name, host)] = password
 
     def __enter__(self):
@@ -85,6 +101,29 @@ class FakeCloudSql(object):
                     return None, "The user does not exist."
                 return key, None
 
+            def _new_operation(self, operation_type, project, instance):
+                name = str(uuid.uuid4())
+                fake.operations[name] = {"kind": "sql#operation", "name": name, "operationType": operation_type,
+                                         "status": "PENDING", "targetId": instance, "targetProject": project, "polls": 0}
+                return self._answer(200, {k: v for k, v in fake.operations[name].items() if k != "polls"})
+
+            def _instance(self, method, match, body):
+                key = (unquote(match.group("project")), unquote(match.group("instance")))
+                if key not in fake.instances:
+                    return self._error(404, "The Cloud SQL instance does not exist.")
+                if method == "PATCH":
+                    settings = body.get("settings") if isinstance(body, dict) else None
+                    if set(body or {}) != {"settings"} or not isinstance(settings, dict) \
+                            or set(settings) != {"deletionProtectionEnabled"} \
+                            or not isinstance(settings["deletionProtectionEnabled"], bool):
+                        return self._error(400, "this fake only patches settings.deletionProtectionEnabled (a bool)")
+                    fake.protection[key] = settings["deletionProtectionEnabled"]
+                    return self._new_operation("UPDATE", key[0], key[1])
+                return self._answer(200, {"kind": "sql#instance", "name": key[1], "project": key[0],
+                                          "databaseVersion": "POSTGRES_16", "state": "RUNNABLE",
+                                          "settings": {"kind": "sql#settings", "tier": "db-custom-2-7680",
+                                                       "deletionProtectionEnabled": fake.protection.get(key, False)}})
+
             def _handle(self, method):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
@@ -113,10 +152,10 @@ class FakeCloudSql(object):
                     if not isinstance(body, dict) or not body.get("password"):
                         return self._error(400, "password is required.")
                     fake.passwords[key] = body["password"]
-                    name = str(uuid.uuid4())
-                    fake.operations[name] = {"kind": "sql#operation", "name": name, "operationType": "UPDATE_USER",
-                                             "status": "PENDING", "targetId": key[1], "targetProject": key[0], "polls": 0}
-                    return self._answer(200, {k: v for k, v in fake.operations[name].items() if k != "polls"})
+                    return self._new_operation("UPDATE_USER", key[0], key[1])
+                match = _INSTANCE.match(parts.path)
+                if match and method in ("GET", "PATCH"):
+                    return self._instance(method, match, body)
                 match = _OPERATION.match(parts.path)
                 if match and method == "GET":
                     operation = fake.operations.get(unquote(match.group("operation")))
@@ -135,5 +174,8 @@ class FakeCloudSql(object):
 
             def do_PUT(self):  # noqa: N802
                 self._handle("PUT")
+
+            def do_PATCH(self):  # noqa: N802
+                self._handle("PATCH")
 
         return Handler

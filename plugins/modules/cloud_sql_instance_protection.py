@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cloud_sql_instance_protection
+short_description: Turn the deletion protection of an existing Cloud SQL instance on or off
+version_added: 0.1.0
+author:
+  - airflow_k8s.cloud developers (!UNKNOWN)
+description:
+  - Sets C(settings.deletionProtectionEnabled) of an existing Cloud SQL instance through the Cloud SQL
+    Admin REST API (C(instances.get), then C(instances.patch) with only that field), and waits for
+    the Cloud SQL operation.
+  - Why a module of its own - M(google.cloud.gcp_sql_instance) has no option for deletion protection
+    and cannot update an existing instance at all, so protection could only be set in the console or
+    with C(gcloud sql instances patch --deletion-protection), which has no check mode, reports no
+    change and is not on AWX execution environments.
+  - Idempotent - reads the current setting first and sends nothing when it already has the wanted
+    value. C(instances.patch) changes only the fields in the request, so no other setting of the
+    instance is touched.
+  - Fails, naming the instance and the project, when the instance does not exist (create it first,
+    for example with M(google.cloud.gcp_sql_instance)).
+  - Turn protection off before deleting an instance; Cloud SQL refuses to delete a protected one.
+  - Authentication uses the options and environment variables of the google.cloud collection
+    (C(GCP_AUTH_KIND), C(GCP_SERVICE_ACCOUNT_FILE), C(GCP_SERVICE_ACCOUNT_CONTENTS), C(GCP_ACCESS_TOKEN),
+    C(GCP_PROJECT)).
+options:
+  project:
+    description: Project of the instance. Defaults to the C(GCP_PROJECT) environment variable.
+    type: str
+    required: true
+  instance:
+    description: Name of the Cloud SQL instance (without the project).
+    type: str
+    required: true
+  deletion_protection:
+    description: Whether the instance is protected against deletion.
+    type: bool
+    default: true
+  wait:
+    description: Wait for the Cloud SQL operation that changes the setting to finish.
+    type: bool
+    default: true
+  wait_timeout:
+    description: How many seconds to wait for the operation.
+    type: int
+    default: 300
+  api_endpoint:
+    description:
+      - Base URL of the Cloud SQL Admin API. Change it only for a private endpoint or a test double.
+    type: str
+    default: https://sqladmin.googleapis.com
+  auth_kind:
+    description:
+      - C(accesstoken) uses O(access_token) and needs no library; C(serviceaccount) and C(application)
+        (Application Default Credentials) need the C(google-auth) Python library.
+      - Defaults to the C(GCP_AUTH_KIND) environment variable.
+    type: str
+    required: true
+    choices: [application, serviceaccount, accesstoken]
+  service_account_file:
+    description: Service account key file (C(GCP_SERVICE_ACCOUNT_FILE)), for O(auth_kind=serviceaccount).
+    type: path
+  service_account_contents:
+    description: Service account key as JSON (C(GCP_SERVICE_ACCOUNT_CONTENTS)), for O(auth_kind=serviceaccount).
+    type: jsonarg
+  access_token:
+    description: OAuth 2 access token (C(GCP_ACCESS_TOKEN)), for O(auth_kind=accesstoken).
+    type: str
+  scopes:
+    description: OAuth scopes for O(auth_kind=serviceaccount) and O(auth_kind=application).
+    type: list
+    elements: str
+    default: [https://www.googleapis.com/auth/cloud-platform]
+attributes:
+  check_mode:
+    support: full
+    description: Reads the instance and reports whether the setting would change; sends no change.
+  diff_mode:
+    support: full
+    description: Shows C(deletionProtectionEnabled) before and after.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: all
+requirements:
+  - google-auth (only for O(auth_kind=serviceaccount) and O(auth_kind=application))
+seealso:
+  - module: google.cloud.gcp_sql_instance
+  - name: Cloud SQL Admin API instances.patch
+    description: The REST call this module makes.
+    link: https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances/patch
+  - name: Prevent deletion of a Cloud SQL instance
+    description: What deletion protection does.
+    link: https://cloud.google.com/sql/docs/postgres/deletion-protection
+"""
+
+EXAMPLES = r"""
+- name: Protect the Airflow database instance against deletion
+  airflow_k8s.cloud.cloud_sql_instance_protection:
+    project: my-project
+    instance: airflow-db
+
+- name: Remove the protection before deleting the instance
+  airflow_k8s.cloud.cloud_sql_instance_protection:
+    project: my-project
+    instance: airflow-db
+    deletion_protection: false
+"""
+
+RETURN = r"""
+instance:
+  description: Name of the instance.
+  returned: success
+  type: str
+  sample: airflow-db
+deletion_protection:
+  description: Whether the instance is protected now (in check mode, would be).
+  returned: success
+  type: bool
+  sample: true
+previous_deletion_protection:
+  description: Whether the instance was protected before the module ran.
+  returned: success
+  type: bool
+  sample: false
+operation:
+  description: The Cloud SQL operation that changed the setting (its final state when O(wait=true)).
+  returned: changed and not check mode
+  type: dict
+  sample: {"name": "8b2e3c1a-0000-4f00-a000-000000000000", "operationType": "UPDATE", "status": "DONE"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.parse import quote
+
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import (
+    GcpRestClient,
+    GcpRestError,
+    gcp_auth_argument_spec,
+    wait_for_operation,
+)
+
+
+def argument_spec():
+    spec = gcp_auth_argument_spec()
+    spec.update(
+        instance=dict(type="str", required=True),
+        deletion_protection=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+        api_endpoint=dict(type="str", default="https://sqladmin.googleapis.com"),
+    )
+    return spec
+
+
+def run(module, client):
+    params = module.params
+    project_url = "%s/v1/projects/%s" % (params["api_endpoint"].rstrip("/"), quote(params["project"], safe=""))
+    instance_url = "%s/instances/%s" % (project_url, quote(params["instance"], safe=""))
+    try:
+        instance = client.get(instance_url)
+    except GcpRestError as error:
+        if error.status == 404:
+            module.fail_json(msg="Cloud SQL instance %s not found in project %s: create it first."
+                             % (params["instance"], params["project"]))
+        raise
+    wanted = params["deletion_protection"]
+    previous = bool((instance.get("settings") or {}).get("deletionProtectionEnabled", False))
+    result = dict(changed=previous != wanted, instance=params["instance"], deletion_protection=wanted,
+                  previous_deletion_protection=previous)
+    if module._diff:
+        result["diff"] = dict(before={"deletionProtectionEnabled": previous}, after={"deletionProtectionEnabled": wanted},
+                              before_header="%s/%s" % (params["project"], params["instance"]),
+                              after_header="%s/%s" % (params["project"], params["instance"]))
+    if not result["changed"] or module.check_mode:
+        return result
+    operation = client.patch(instance_url, {"settings": {"deletionProtectionEnabled": wanted}})
+    if params["wait"] and operation.get("name") and operation.get("status") != "DONE":
+        operation = wait_for_operation(client, "%s/operations/%s" % (project_url, quote(operation["name"], safe="")),
+                                       params["wait_timeout"])
+    result["operation"] = operation
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(module, GcpRestClient(module))
+    except GcpRestError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
