@@ -31,6 +31,8 @@ description:
   - Authentication uses the options and environment variables of the google.cloud collection
     (C(GCP_AUTH_KIND), C(GCP_SERVICE_ACCOUNT_FILE), C(GCP_SERVICE_ACCOUNT_CONTENTS), C(GCP_ACCESS_TOKEN),
     C(GCP_PROJECT)).
+extends_documentation_fragment:
+  - airflow_k8s.cloud.gcp
 options:
   project:
     description: Project of the instance. Defaults to the C(GCP_PROJECT) environment variable.
@@ -67,28 +69,6 @@ options:
       - Base URL of the Cloud SQL Admin API. Change it only for a private endpoint or a test double.
     type: str
     default: https://sqladmin.googleapis.com
-  auth_kind:
-    description:
-      - C(accesstoken) uses O(access_token) and needs no library; C(serviceaccount) and C(application)
-        (Application Default Credentials) need the C(google-auth) Python library.
-      - Defaults to the C(GCP_AUTH_KIND) environment variable.
-    type: str
-    required: true
-    choices: [application, serviceaccount, accesstoken]
-  service_account_file:
-    description: Service account key file (C(GCP_SERVICE_ACCOUNT_FILE)), for O(auth_kind=serviceaccount).
-    type: path
-  service_account_contents:
-    description: Service account key as JSON (C(GCP_SERVICE_ACCOUNT_CONTENTS)), for O(auth_kind=serviceaccount).
-    type: jsonarg
-  access_token:
-    description: OAuth 2 access token (C(GCP_ACCESS_TOKEN)), for O(auth_kind=accesstoken).
-    type: str
-  scopes:
-    description: OAuth scopes for O(auth_kind=serviceaccount) and O(auth_kind=application).
-    type: list
-    elements: str
-    default: [https://www.googleapis.com/auth/cloud-platform]
 attributes:
   check_mode:
     support: full
