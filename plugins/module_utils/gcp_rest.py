@@ -22,6 +22,7 @@ import time
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import quote
 from ansible.module_utils.urls import open_url
 
 try:
@@ -152,3 +153,11 @@ def wait_for_operation(client, operation_url, timeout, interval=5.0, sleep=time.
             raise GcpRestError("operation %s did not finish within %s seconds (status %s)"
                                % (operation.get("name", "?"), timeout, operation.get("status")))
         sleep(interval)
+
+
+def finish_operation(client, operation, operations_url, wait, timeout):
+    """The long-running operation a write returned; polled until ``DONE`` first when ``wait`` is set
+    and it is not done yet. ``operations_url`` is the API's operations collection."""
+    if wait and operation.get("name") and operation.get("status") != "DONE":
+        return wait_for_operation(client, "%s/%s" % (operations_url, quote(operation["name"], safe="")), timeout)
+    return operation

@@ -123,8 +123,8 @@ from ansible.module_utils.six.moves.urllib.parse import quote
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import (
     GcpRestClient,
     GcpRestError,
+    finish_operation,
     gcp_auth_argument_spec,
-    wait_for_operation,
 )
 
 
@@ -162,10 +162,8 @@ def run(module, client):
     if not result["changed"] or module.check_mode:
         return result
     operation = client.patch(instance_url, {"settings": {"deletionProtectionEnabled": wanted}})
-    if params["wait"] and operation.get("name") and operation.get("status") != "DONE":
-        operation = wait_for_operation(client, "%s/operations/%s" % (project_url, quote(operation["name"], safe="")),
-                                       params["wait_timeout"])
-    result["operation"] = operation
+    result["operation"] = finish_operation(client, operation, project_url + "/operations", params["wait"],
+                                           params["wait_timeout"])
     return result
 
 

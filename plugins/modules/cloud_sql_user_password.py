@@ -140,8 +140,8 @@ from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import (
     GcpRestClient,
     GcpRestError,
+    finish_operation,
     gcp_auth_argument_spec,
-    wait_for_operation,
 )
 
 
@@ -177,10 +177,8 @@ def run(module, client):
         return result
     operation = client.put("%s?%s" % (users_url, urlencode({"name": params["name"], "host": params["host"]})),
                            {"name": params["name"], "password": params["password"]})
-    if params["wait"] and operation.get("name") and operation.get("status") != "DONE":
-        operation = wait_for_operation(client, "%s/operations/%s" % (project_url, quote(operation["name"], safe="")),
-                                       params["wait_timeout"])
-    result["operation"] = operation
+    result["operation"] = finish_operation(client, operation, project_url + "/operations", params["wait"],
+                                           params["wait_timeout"])
     return result
 
 

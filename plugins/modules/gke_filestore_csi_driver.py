@@ -122,8 +122,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import (
     GcpRestClient,
     GcpRestError,
+    finish_operation,
     gcp_auth_argument_spec,
-    wait_for_operation,
 )
 
 ADDON = "gcpFilestoreCsiDriverConfig"
@@ -164,9 +164,7 @@ def run(module, client):
     new_addons = copy.deepcopy(addons)
     new_addons[ADDON] = {"enabled": wanted}
     operation = client.post(cluster_url + ":setAddons", {"addonsConfig": new_addons})
-    if params["wait"] and operation.get("name") and operation.get("status") != "DONE":
-        operation = wait_for_operation(client, "%s/operations/%s" % (base, operation["name"]), params["wait_timeout"])
-    result["operation"] = operation
+    result["operation"] = finish_operation(client, operation, base + "/operations", params["wait"], params["wait_timeout"])
     return result
 
 

@@ -30,7 +30,7 @@ INSTANCE_PATH = "/v1/projects/proj/instances/airflow-db"
 @pytest.fixture
 def sql(monkeypatch):
     # The real polling loop, with a short pause between polls instead of 5 s.
-    monkeypatch.setattr(cloud_sql_instance_protection, "wait_for_operation",
+    monkeypatch.setattr(gcp_rest, "wait_for_operation",
                         functools.partial(gcp_rest.wait_for_operation, interval=0.01))
     with FakeCloudSql(token=TOKEN, polls_until_done=3) as fake:
         fake.add_instance(*INSTANCE, deletion_protection=False)

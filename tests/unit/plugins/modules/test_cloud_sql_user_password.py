@@ -31,7 +31,7 @@ USER = ("proj", "airflow-db", "airflow", "")
 @pytest.fixture
 def sql(monkeypatch):
     # The real polling loop, with a short pause between polls instead of 5 s.
-    monkeypatch.setattr(cloud_sql_user_password, "wait_for_operation",
+    monkeypatch.setattr(gcp_rest, "wait_for_operation",
                         functools.partial(gcp_rest.wait_for_operation, interval=0.01))
     with FakeCloudSql(token=TOKEN, polls_until_done=3) as fake:
         fake.add_user(*USER)
