@@ -1,79 +1,151 @@
 # -*- coding: utf-8 -*-
 # Copyright: airflow_k8s.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the sink role uses to name and account for Kubernetes objects."""
+"""Filters of the sink and verify roles: checking objects, reporting writes, reading Secrets back."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import base64
+import binascii
+
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 
-def _identity(obj):
-    if not isinstance(obj, dict):
-        raise AnsibleFilterError("expected a Kubernetes object (a mapping), got %s" % type(obj).__name__)
-    metadata = obj.get("metadata") or {}
-    kind = obj.get("kind")
-    name = metadata.get("name")
-    if not kind or not name:
-        raise AnsibleFilterError("a Kubernetes object needs kind and metadata.name")
-    return kind, name, metadata.get("namespace", "")
+ROLLOUT_KINDS = manifests.WORKLOAD_KINDS + ("Job",)
 
 
 def k8s_manifest_path(obj, component):
-    """Relative path of an object's manifest in render mode: <component>/<kind>-<name>.yaml.
+    """Relative path of an object's manifest in render mode: <component>/<kind>-<name>.yaml."""
+    if not isinstance(obj, dict) or not obj.get("kind") or not (obj.get("metadata") or {}).get("name"):
+        raise AnsibleFilterError("k8s_manifest_path needs a Kubernetes object with kind and metadata.name")
+    return manifests.manifest_path(obj, component)
 
-    Secrets are named secret-<name>.yaml, so they are recognisable and kept at mode 0600.
+
+def k8s_object_problems(objects, variable="sink_run_objects"):
+    """What makes objects unusable, one message per object; empty when every object is usable."""
+    return manifests.object_problems(objects, variable)
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def _render_report(result, check_mode, render_dir, field_manager):
+    files, changed, removed = result.get("files", []), result.get("changed_files", []), result.get("removed_files", [])
+    lines = ["Rendered %s for %s to %s/" % (_plural(len(files), "object"), _plural(len(result.get("components", [])), "component"),
+                                             render_dir)]
+    if changed:
+        lines.append("%s: %s." % ("Would write" if check_mode else "Written", ", ".join(changed)))
+    if removed:
+        lines.append("%s (no longer produced): %s." % ("Would remove" if check_mode else "Removed", ", ".join(removed)))
+    if not changed and not removed:
+        lines.append("No drift: no file would change." if check_mode else "Nothing changed: every file was already as rendered.")
+    lines += [
+        "%s are in secret-*.yaml files (mode 0600, folder 0700): they hold credentials in clear text (base64). "
+        "Do not commit or share them; build/ is git-ignored." % _plural(result.get("secrets", 0), "Secret"),
+        "Apply them with: kubectl apply --server-side --field-manager=%s -k %s" % (field_manager, render_dir),
+        "Or let Ansible apply them: set sink_mode: apply in the inventory (needs cluster credentials).",
+    ]
+    return lines
+
+
+def _apply_report(result, check_mode, field_manager):
+    objects = result.get("objects", [])
+    changed = result.get("changed_objects", [])
+    components = set(obj.get("component") for obj in objects)
+    secrets = [obj for obj in objects if obj.get("secret")]
+    lines = ["Applied %s (%s) for %s with server-side apply (field manager %s)%s." % (
+        _plural(len(objects), "object"), _plural(len(secrets), "Secret"), _plural(len(components), "component"),
+        field_manager, ", as a dry run" if check_mode else "")]
+    if changed:
+        lines.append("%s%s%s: %s." % ("Drift: " if check_mode else "Created or changed: ", _plural(len(changed), "object"),
+                                      " would change" if check_mode else "", ", ".join(changed)))
+    else:
+        lines.append("No drift: no object would change." if check_mode
+                     else "Nothing changed: every object was already as described.")
+    changed_secrets = [manifests.identity(dict(kind="Secret", metadata=dict(name=obj["name"], namespace=obj["namespace"])))
+                       for obj in secrets if obj.get("changed")]
+    if changed_secrets:
+        lines.append("Secrets %s (content hidden): %s." % ("that would change" if check_mode else "changed", ", ".join(changed_secrets)))
+    return lines
+
+
+def sink_report(result, mode, check_mode=False, render_dir="", field_manager=""):
+    """The lines the sink prints after it wrote: what it wrote, what changed (the drift), and what next.
+
+    ``result`` is the registered result of render_manifests (render) or k8s_apply (apply). Only
+    names are reported, never content.
     """
-    kind, name, dummy = _identity(obj)
-    return "%s/%s-%s.yaml" % (component, kind.lower(), name)
+    if not isinstance(result, dict):
+        raise AnsibleFilterError("sink_report needs the registered result of render_manifests or k8s_apply")
+    if result.get("skipped"):
+        return ["Nothing was written (the write step was skipped)."]
+    if mode == "render":
+        return _render_report(result, check_mode, render_dir, field_manager)
+    if mode == "apply":
+        return _apply_report(result, check_mode, field_manager)
+    raise AnsibleFilterError("sink_report: mode must be apply or render, got %r" % (mode,))
 
 
-def k8s_ledger_entry(obj, component):
-    """What the summary needs to know about an object, without its content (Secrets!)."""
-    kind, name, namespace = _identity(obj)
-    return {
-        "component": component,
-        "apiVersion": obj.get("apiVersion", ""),
-        "kind": kind,
-        "name": name,
-        "namespace": namespace,
-        "secret": kind == "Secret",
-        "path": k8s_manifest_path(obj, component),
-    }
+def k8s_rollout_waits(result):
+    """The workloads and Jobs of a k8s_apply result that verify must wait for.
 
-
-def k8s_object_problems(objects, variable="sink_objects"):
-    """Problems that make objects unusable, one message per object, naming it by position.
-
-    An empty list means every object has apiVersion, kind and metadata.name, and no Secret uses
-    stringData (which server-side apply would report as changed on every run).
+    Those that changed in this run, and those whose rollout the server did not report ready;
+    a rollout that was already complete and did not change needs no wait. Each entry is
+    ``{apiVersion, kind, namespace, name, changed, rollout}``.
     """
-    if not isinstance(objects, (list, tuple)):
-        return ["%s must be a list of Kubernetes objects" % variable]
-    problems = []
-    for index, obj in enumerate(objects):
-        where = "%s[%d]" % (variable, index)
-        if not isinstance(obj, dict):
-            problems.append("%s is not a mapping" % where)
+    if not isinstance(result, dict) or result.get("skipped"):
+        return []
+    return [dict((key, obj.get(key)) for key in ("apiVersion", "kind", "namespace", "name", "changed", "rollout"))
+            for obj in result.get("objects", [])
+            if obj.get("kind") in ROLLOUT_KINDS and (obj.get("changed") or obj.get("rollout") != "ready")]
+
+
+def k8s_rollout_state(obj):
+    """``ready``, ``pending`` or ``failed`` for a workload or Job as the server returned it; None for other kinds."""
+    if not isinstance(obj, dict):
+        raise AnsibleFilterError("k8s_rollout_state needs a Kubernetes object")
+    return manifests.rollout_state(obj)
+
+
+def secret_data(secrets, names=None):
+    """Stored Secrets by name, each a mapping of key to decoded value: ``{name: {key: value}}``.
+
+    ``secrets`` is a list of Secret objects (``k8s_info``'s ``resources``, or the rendered Secret
+    manifests); ``names`` keeps only those Secrets. A value that is not valid base64 or not UTF-8
+    fails, naming the Secret and key (never the value).
+    """
+    if not isinstance(secrets, (list, tuple)):
+        raise AnsibleFilterError("secret_data needs a list of Secret objects")
+    stored = {}
+    for secret in secrets:
+        if not isinstance(secret, dict) or secret.get("kind", "Secret") != "Secret":
             continue
-        metadata = obj.get("metadata")
-        missing = [field for field, value in (("apiVersion", obj.get("apiVersion")), ("kind", obj.get("kind")),
-                                              ("metadata.name", metadata.get("name") if isinstance(metadata, dict) else None))
-                   if not value]
-        if missing:
-            problems.append("%s needs %s" % (where, ", ".join(missing)))
-        if obj.get("kind") == "Secret" and "stringData" in obj:
-            problems.append("%s is a Secret with stringData: use data (base64) so a re-apply is a no-op" % where)
-    return problems
+        name = (secret.get("metadata") or {}).get("name")
+        if not name or (names is not None and name not in names):
+            continue
+        values = {}
+        for key, encoded in (secret.get("data") or {}).items():
+            try:
+                values[key] = to_text(base64.b64decode(to_text(encoded), validate=True), errors="strict")
+            except (binascii.Error, TypeError, ValueError, UnicodeError):
+                raise AnsibleFilterError("Secret %s, key %s: the stored value is not base64-encoded UTF-8 text" % (name, key))
+        stored[name] = values
+    return stored
 
 
 class FilterModule(object):
-    """Filters for naming and accounting for Kubernetes objects."""
+    """Filters of the sink and verify roles."""
 
     def filters(self):
         return {
             "k8s_manifest_path": k8s_manifest_path,
-            "k8s_ledger_entry": k8s_ledger_entry,
             "k8s_object_problems": k8s_object_problems,
+            "k8s_rollout_state": k8s_rollout_state,
+            "k8s_rollout_waits": k8s_rollout_waits,
+            "secret_data": secret_data,
+            "sink_report": sink_report,
         }

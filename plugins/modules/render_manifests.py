@@ -9,20 +9,23 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: render_manifests
-short_description: Write Kubernetes objects as YAML manifests, one file per object
+short_description: Write a whole run's Kubernetes objects as YAML manifests, one file per object
 version_added: 0.1.0
 author:
   - airflow_k8s.cloud developers (!UNKNOWN)
 description:
-  - Writes each object of O(objects) to C(<path>/<component>/<kind>-<name>.yaml) (kind in lower
-    case), the render mode of the collection's C(sink) role.
-  - One call writes a whole component, instead of one M(ansible.builtin.copy) per object, which
-    is what keeps rendering the whole deployment fast.
+  - The render mode of the collection's C(sink) role, in one module run for the whole deployment.
+    Writes each object of O(objects) to C(<path>/<component>/<kind>-<name>.yaml) (kind in lower
+    case), adds O(labels) to every object, removes manifests it did not write this time when
+    O(prune) is set, and writes C(kustomization.yaml) listing every manifest in the folder.
   - Folders are created with mode 0700. Files of objects of kind C(Secret) get mode 0600, all
     other files 0644. Files are only rewritten when their content or mode differs.
+  - Secrets travel in the same run as everything else. Their values never leave the module
+    (their diff names the file only) and the module registers every value of their C(data) as a
+    C(no_log) value, so Ansible masks them in any output, the module's arguments included.
   - Refuses to write into an existing, non-empty O(path) that does not hold the marker file
-    C(.airflow_k8s_cloud) (which it creates), because the sink removes stale manifests from
-    folders it owns.
+    C(.airflow_k8s_cloud) (which it creates), because it removes stale manifests from folders it owns.
+  - Every object is checked before anything is written.
   - Why a module rather than M(ansible.builtin.copy) in a loop; copy would work, but costs a
     module run per object (about 50 for a deployment), which dominated the render time.
 options:
@@ -30,22 +33,32 @@ options:
     description: The render folder (the sink's C(sink_render_dir)).
     type: path
     required: true
-  component:
-    description: Sub-folder for these objects, the component they belong to (e.g. C(scheduler)).
-    type: str
-    required: true
   objects:
     description:
-      - Kubernetes objects, each with C(kind) and C(metadata.name).
-      - When they include Secrets, set C(no_log) on the task; the module never shows a Secret's
-        content in its diff, but the task's arguments would.
-    type: list
-    elements: dict
+      - The objects to write, by component; the component is the sub-folder of its manifests
+        (for example C(scheduler)).
+      - Every object needs C(apiVersion), C(kind) and C(metadata.name); a Secret must use C(data)
+        (base64), not C(stringData).
+    type: dict
     required: true
+  labels:
+    description: Labels added to every object; they win over an object's own labels of the same name.
+    type: dict
+    default: {}
+  prune:
+    description:
+      - Remove the manifests under O(path) that this run did not write. Set it only when
+        O(objects) is the complete deployment (a run without C(--tags)).
+    type: bool
+    default: false
+  kustomization:
+    description: Write C(kustomization.yaml) listing every manifest in O(path), for C(kubectl apply -k).
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
-    description: Reports which files would change, writes nothing.
+    description: Reports which files would change or be removed, writes nothing.
   diff_mode:
     support: full
     description: Shows the YAML before and after for every changed file; for Secrets only the file name.
@@ -56,32 +69,30 @@ attributes:
 notes:
   - Manifests are written with sorted keys and a leading C(---), so the output is stable from run to run.
 seealso:
+  - module: airflow_k8s.cloud.k8s_apply
   - module: kubernetes.core.k8s
 """
 
 EXAMPLES = r"""
-- name: Render the scheduler objects to build/local/scheduler/
+- name: Render the whole deployment to build/local/
   airflow_k8s.cloud.render_manifests:
     path: "{{ playbook_dir }}/build/local"
-    component: scheduler
     objects:
-      - apiVersion: v1
-        kind: ServiceAccount
-        metadata:
-          name: airflow-scheduler
-          namespace: airflow
-
-- name: Render Secrets (content stays out of the output)
-  airflow_k8s.cloud.render_manifests:
-    path: "{{ playbook_dir }}/build/local"
-    component: secrets
-    objects: "{{ secret_objects }}"
-  no_log: true
+      scheduler:
+        - apiVersion: v1
+          kind: ServiceAccount
+          metadata:
+            name: airflow-scheduler
+            namespace: airflow
+      secrets: "{{ secret_objects }}"
+    labels:
+      app.kubernetes.io/managed-by: airflow_k8s.cloud
+    prune: true
 """
 
 RETURN = r"""
 files:
-  description: Paths of the manifests, relative to O(path), in the order of O(objects).
+  description: Paths of every manifest of this run, relative to O(path), sorted.
   returned: always
   type: list
   elements: str
@@ -92,6 +103,23 @@ changed_files:
   type: list
   elements: str
   sample: []
+removed_files:
+  description: Manifests removed (or in check mode to be removed) because this run did not produce them (O(prune)).
+  returned: always
+  type: list
+  elements: str
+  sample: [network_policy/networkpolicy-airflow-api-server.yaml]
+components:
+  description: The components of this run, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [config, scheduler]
+secrets:
+  description: How many of the manifests are Secrets.
+  returned: always
+  type: int
+  sample: 6
 """
 
 import os
@@ -99,49 +127,14 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    HAS_YAML = False
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 
 MARKER = ".airflow_k8s_cloud"
 MARKER_TEXT = "Rendered by the airflow_k8s.cloud collection; files here are replaced on every run.\n"
+KUSTOMIZATION = "kustomization.yaml"
 DIR_MODE = 0o700
 FILE_MODE = 0o644
 SECRET_MODE = 0o600
-
-
-def manifest_path(obj, component):
-    """Relative path of an object's manifest; the same rule as the k8s_manifest_path filter."""
-    return "%s/%s-%s.yaml" % (component, obj["kind"].lower(), obj["metadata"]["name"])
-
-
-if HAS_YAML:
-    class ManifestDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
-        """Safe dumper that writes multi-line strings (airflow.cfg, pod templates) as literal blocks."""
-
-    def _represent_str(dumper, data):
-        style = "|" if "\n" in data else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-    ManifestDumper.add_representer(str, _represent_str)
-
-
-def to_yaml(obj):
-    """Stable YAML text of an object."""
-    return "---\n" + yaml.dump(obj, Dumper=ManifestDumper, default_flow_style=False, sort_keys=True,
-                               allow_unicode=True, width=100)
-
-
-def check_objects(module, objects):
-    for index, obj in enumerate(objects):
-        metadata = obj.get("metadata") if isinstance(obj, dict) else None
-        if not isinstance(metadata, dict) or not obj.get("kind") or not metadata.get("name"):
-            module.fail_json(msg="objects[%d] needs kind and metadata.name" % index)
-        for part in (obj["kind"], metadata["name"]):
-            if "/" in part or part in (".", ".."):
-                module.fail_json(msg="objects[%d]: kind and metadata.name must not contain '/'" % index)
 
 
 def check_folder(module, path):
@@ -187,7 +180,7 @@ def write(module, path, data, mode):
 
 
 def ensure_folder(path):
-    """Create a folder with mode 0700; return whether it was created or its mode changed."""
+    """Create a folder with mode 0700, or tighten its mode; return whether anything changed."""
     if not os.path.isdir(path):
         os.makedirs(path, DIR_MODE)
         os.chmod(path, DIR_MODE)
@@ -198,66 +191,110 @@ def ensure_folder(path):
     return False
 
 
+def existing_manifests(root):
+    """Relative paths of the manifests under root (kustomization.yaml excluded)."""
+    found = []
+    if not os.path.isdir(root):
+        return found
+    for folder, dummy, names in os.walk(root):
+        for name in names:
+            if name.endswith(".yaml") and not name.startswith("."):
+                relative = os.path.relpath(os.path.join(folder, name), root)
+                if relative != KUSTOMIZATION:
+                    found.append(relative)
+    return sorted(found)
+
+
+def plan(module, root, objects, labels):
+    """(files, planned writes, diffs, secret count) for the objects, without writing anything."""
+    files, planned, diffs, secrets = [], [], [], 0
+    for component in sorted(objects):
+        for obj in objects[component]:
+            relative = manifests.manifest_path(obj, component)
+            secret = obj["kind"] == "Secret"
+            secrets += 1 if secret else 0
+            text = manifests.to_yaml(manifests.with_labels(obj, labels))
+            absolute = os.path.join(root, relative)
+            before = read(absolute)
+            mode = SECRET_MODE if secret else FILE_MODE
+            if relative in files:
+                module.fail_json(msg="two objects of component %s would be written to %s" % (component, relative))
+            files.append(relative)
+            if before == to_bytes(text) and current_mode(absolute) == mode:
+                continue
+            planned.append((relative, text, mode))
+            if secret:
+                diffs.append(dict(before_header=relative, after_header=relative,
+                                  before="(Secret content hidden)\n" if before is not None else "",
+                                  after="(Secret content hidden)\n"))
+            else:
+                diffs.append(dict(before_header=relative, after_header=relative,
+                                  before=to_native(before) if before is not None else "", after=text))
+    return sorted(files), planned, diffs, secrets
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            component=dict(type="str", required=True),
-            objects=dict(type="list", elements="dict", required=True),
+            objects=dict(type="dict", required=True),
+            labels=dict(type="dict", default={}),
+            prune=dict(type="bool", default=False),
+            kustomization=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
-    if not HAS_YAML:
+    if not manifests.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
 
     root = module.params["path"]
-    component = module.params["component"]
     objects = module.params["objects"]
-    if not component or "/" in component or component in (".", ".."):
-        module.fail_json(msg="component must be a plain folder name, got %r" % component)
-    check_objects(module, objects)
+    for component, listed in objects.items():
+        for obj in listed if isinstance(listed, list) else []:
+            module.no_log_values.update(manifests.secret_values(obj))
+        if not component or "/" in component or component in (".", ".."):
+            module.fail_json(msg="objects: %r is not a plain folder name (a component)" % component)
+    problems = manifests.object_problems(objects, "objects")
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     check_folder(module, root)
 
-    files, changed_files, diffs = [], [], []
-    planned = []
-    for obj in objects:
-        relative = manifest_path(obj, component)
-        secret = obj["kind"] == "Secret"
-        text = to_yaml(obj)
-        absolute = os.path.join(root, relative)
-        before = read(absolute)
-        mode = SECRET_MODE if secret else FILE_MODE
-        files.append(relative)
-        if before != to_bytes(text) or current_mode(absolute) != mode:
-            changed_files.append(relative)
-            planned.append((absolute, text, mode))
-            if module._diff:
-                if secret:
-                    diffs.append(dict(before_header=relative, after_header=relative,
-                                      before="(Secret content hidden)\n" if before is not None else "",
-                                      after="(Secret content hidden)\n"))
-                else:
-                    diffs.append(dict(before_header=relative, after_header=relative,
-                                      before=to_native(before) if before is not None else "", after=text))
+    files, planned, diffs, secrets = plan(module, root, objects, module.params["labels"])
+    removed = ([relative for relative in existing_manifests(root) if relative not in files]
+               if module.params["prune"] else [])
+    for relative in removed:
+        diffs.append(dict(before_header=relative, after_header="(removed)",
+                          before="(Secret content hidden)\n" if os.path.basename(relative).startswith("secret-")
+                          else to_native(read(os.path.join(root, relative)) or b""), after=""))
+    kustomization_text = None
+    if module.params["kustomization"]:
+        listed = sorted(set(existing_manifests(root)) - set(removed) | set(files))
+        kustomization_text = "---\n" + manifests.to_yaml({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": listed},
+            document_start=False)
+        if read(os.path.join(root, KUSTOMIZATION)) == to_bytes(kustomization_text):
+            kustomization_text = None
 
-    changed = bool(changed_files)
-    folders_changed = False
-    if not module.check_mode:
+    folders = [root] + sorted(set(os.path.join(root, os.path.dirname(relative)) for relative in files))
+    folders_change = any(not os.path.isdir(folder) or current_mode(folder) != DIR_MODE for folder in folders)
+    changed = bool(planned or removed or kustomization_text is not None or folders_change)
+    if changed and not module.check_mode:
         try:
-            folders_changed = ensure_folder(root)
-            marker = os.path.join(root, MARKER)
-            if read(marker) != to_bytes(MARKER_TEXT):
-                write(module, marker, to_bytes(MARKER_TEXT), SECRET_MODE)
-                folders_changed = True
-            folders_changed = ensure_folder(os.path.join(root, component)) or folders_changed
-            for absolute, text, mode in planned:
-                write(module, absolute, to_bytes(text), mode)
+            for folder in folders:
+                ensure_folder(folder)
+            if read(os.path.join(root, MARKER)) != to_bytes(MARKER_TEXT):
+                write(module, os.path.join(root, MARKER), to_bytes(MARKER_TEXT), SECRET_MODE)
+            for relative, text, mode in planned:
+                write(module, os.path.join(root, relative), to_bytes(text), mode)
+            for relative in removed:
+                os.remove(os.path.join(root, relative))
+            if kustomization_text is not None:
+                write(module, os.path.join(root, KUSTOMIZATION), to_bytes(kustomization_text), FILE_MODE)
         except (IOError, OSError) as error:
-            module.fail_json(msg="cannot write the manifests of %s under %s: %s" % (component, root, to_native(error)))
-    else:
-        folders_changed = not os.path.isdir(os.path.join(root, component))
+            module.fail_json(msg="cannot write the manifests under %s: %s" % (root, to_native(error)))
 
-    result = dict(changed=changed or folders_changed, files=files, changed_files=changed_files)
+    result = dict(changed=changed, files=files, changed_files=[relative for relative, dummy, dummy2 in planned],
+                  removed_files=removed, components=sorted(objects), secrets=secrets)
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

@@ -138,35 +138,42 @@ def _task_output(output, task):
                       re.MULTILINE | re.DOTALL)
 
 
-def test_apply_runs_end_with_waits_health_check_and_summary(scenario_run):
-    """Converge and idempotence both end with the waits, the health probe and the summary."""
+def test_apply_runs_end_with_the_sink_report_waits_health_check_and_summary(scenario_run):
+    """Converge writes in one pass, waits for what it rolled out and probes the api-server; idempotence
+    writes the same pass, finds nothing to wait for (the server reported every rollout complete) and
+    does not probe; both end with the summary."""
     output, log_path = scenario_run["output"], scenario_run["log_path"]
     with open(LOCAL_SETTINGS, encoding="utf-8") as stream:
         namespace = yaml.safe_load(stream)["airflow_namespace"]
+    # converge and idempotence (verify's own site.yml runs are not in the Molecule output).
+    applies = _task_output(output, "Apply the objects with server-side apply | field manager airflow-k8s-cloud")
+    assert len(applies) == 2, _excerpt(output, log_path)
+    assert applies[0].startswith("changed: [localhost]") and applies[1].startswith("ok: [localhost]"), applies
+    reports = [" ".join(report.split()) for report in _task_output(output, "Report what the sink wrote")]
+    assert len(reports) == 2, _excerpt(output, log_path)
+    assert re.search(r"Created or changed: \d+ objects: Namespace %s," % namespace, reports[0]), reports[0]
+    assert "Nothing changed: every object was already as described." in reports[1], reports[1]
+
     rollouts = _task_output(output, "Wait for the rollouts (Deployments, StatefulSets, DaemonSets)")
     jobs = _task_output(output, "Wait for the Jobs to finish")
-    # converge and idempotence (verify's own site.yml runs are not in the Molecule output).
-    assert len(rollouts) == 2 and len(jobs) == 2, _excerpt(output, log_path)
-    for waited in rollouts:
-        for deployment in ("scheduler", "api-server", "dag-processor", "triggerer"):
-            assert "ok: [localhost] => (item=Deployment %s/airflow-%s)" % (namespace, deployment) in waited, waited
-    for waited in jobs:
-        assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-migrations-[0-9a-f]{8}\)" % namespace, waited), waited
-        assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-admin-user-[0-9a-f]{8}\)" % namespace, waited), waited
+    # Only the first converge changed workloads: only it waits.
+    assert len(rollouts) == 1 and len(jobs) == 1, _excerpt(output, log_path)
+    for deployment in ("scheduler", "api-server", "dag-processor", "triggerer"):
+        assert "ok: [localhost] => (item=Deployment %s/airflow-%s)" % (namespace, deployment) in rollouts[0], rollouts[0]
+    assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-migrations-[0-9a-f]{8}\)" % namespace, jobs[0]), jobs[0]
+    assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-admin-user-[0-9a-f]{8}\)" % namespace, jobs[0]), jobs[0]
     for task in ("Start the probe Job | http://airflow-api-server.%s.svc:8080/api/v2/monitor/health" % namespace,
                  "Wait for the probe's answer", "Check that the api-server is healthy", "Remove the probe Job"):
         runs = _task_output(output, task)
-        assert len(runs) == 2 and all(run.startswith("ok: [localhost]") for run in runs), (task, runs)
-    # The render-mode Summary task is skipped in apply mode.
-    summaries = [run for run in _task_output(output, "Summary") if not run.startswith("skipping")]
+        assert len(runs) == 1 and runs[0].startswith("ok: [localhost]"), (task, runs)
+    summaries = [run for run in _task_output(output, "Summary") if run.startswith("ok: [localhost]")]
     assert len(summaries) == 2, _excerpt(output, log_path)
     first, second = (" ".join(summary.split()) for summary in summaries)
-    assert re.search(r"Created or changed: \d+ objects: Namespace %s," % namespace, first), first
-    assert "Nothing changed: every object was already as described." in second, second
+    assert ("api-server health: healthy (metadatabase, scheduler, triggerer, dag_processor) at "
+            "http://airflow-api-server.%s.svc:8080/api/v2/monitor/health" % namespace) in first, first
+    assert "api-server health: not probed: nothing changed and every rollout is complete" in second, second
     for summary in (first, second):
-        assert re.search(r"Rollouts and Jobs: [1-9]\d* rollouts ready, [1-9]\d* Jobs complete\.", summary), summary
-        assert ("api-server health: healthy (metadatabase, scheduler, triggerer, dag_processor) at "
-                "http://airflow-api-server.%s.svc:8080/api/v2/monitor/health" % namespace) in summary, summary
+        assert re.search(r"Rollouts and Jobs: [1-9]\d* rollouts ready, [1-9]\d* Jobs complete", summary), summary
         assert ("UI: kubectl -n %s port-forward service/airflow-api-server 8080:8080 and open http://localhost:8080/"
                 % namespace) in summary, summary
         assert ("Admin user: name and password in Secret %s/airflow-admin-user (keys username and password)"

@@ -143,7 +143,7 @@ def test_rotation_runs_the_reencryption_job(rotation):
     pod = jobs[name]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "airflow-migrations" and pod["securityContext"]["runAsNonRoot"] is True
     assert {volume["name"] for volume in pod["volumes"]} == {"config", "dags", "logs"}
-    assert "TASK [airflow_k8s.cloud.sink : Wait for the Jobs to finish]" in rotation["run"].output
+    assert "TASK [airflow_k8s.cloud.verify : Wait for the Jobs to finish]" in rotation["run"].output
 
 
 def test_rotation_restarts_only_the_components_that_read_the_key(rotation):

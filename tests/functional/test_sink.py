@@ -118,5 +118,5 @@ def test_incomplete_objects_fail_before_anything_is_written(tmp_path, bad):
     out = tmp_path / "build"
     result = play(out, extra={"sink_test_objects": [bad]}, expect_ok=False)
     assert result.returncode != 0
-    assert "sink_objects[2]" in result.stdout
+    assert "sink_run_objects.demo[1]" in result.stdout
     assert not out.exists()

@@ -24,8 +24,9 @@ def mode(path):
     return stat.S_IMODE(os.stat(str(path)).st_mode)
 
 
-def render(tmp_path, objects, **kwargs):
-    args = {"path": str(tmp_path / "out"), "component": "demo", "objects": objects}
+def render(tmp_path, objects, extra=None, **kwargs):
+    args = {"path": str(tmp_path / "out"), "objects": {"demo": objects}}
+    args.update(extra or {})
     return run_module(render_manifests, args, **kwargs)
 
 
@@ -76,7 +77,52 @@ def test_refuses_a_non_empty_folder_it_did_not_make(tmp_path):
 
 def test_incomplete_objects_and_path_tricks_fail(tmp_path):
     result, failed = render(tmp_path, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}])
-    assert failed and "objects[0]" in result["msg"]
+    assert failed and "objects.demo[0]" in result["msg"]
     result, failed = render(tmp_path, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "../../etc"}}])
     assert failed and "'/'" in result["msg"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_labels_are_added_and_win_over_the_objects_own(tmp_path):
+    labelled = dict(CONFIG_MAP, metadata=dict(CONFIG_MAP["metadata"], labels={"team": "mine", "keep": "yes"}))
+    result, failed = render(tmp_path, [labelled], extra={"labels": {"team": "platform"}})
+    assert not failed
+    written = yaml.safe_load((tmp_path / "out" / "demo" / "configmap-cfg.yaml").read_text())
+    assert written["metadata"]["labels"] == {"team": "platform", "keep": "yes"}
+
+
+def test_kustomization_lists_every_manifest(tmp_path):
+    render(tmp_path, [CONFIG_MAP, SECRET])
+    kustomization = yaml.safe_load((tmp_path / "out" / "kustomization.yaml").read_text())
+    assert kustomization["kind"] == "Kustomization"
+    assert kustomization["resources"] == ["demo/configmap-cfg.yaml", "demo/secret-token.yaml"]
+
+
+def test_prune_removes_what_the_run_did_not_produce_and_only_then(tmp_path):
+    render(tmp_path, [CONFIG_MAP, SECRET])
+    result, failed = render(tmp_path, [CONFIG_MAP])  # no prune: the Secret's manifest stays
+    assert not failed and result["removed_files"] == []
+    assert (tmp_path / "out" / "demo" / "secret-token.yaml").exists()
+    result, failed = render(tmp_path, [CONFIG_MAP], extra={"prune": True}, check_mode=True)
+    assert result["removed_files"] == ["demo/secret-token.yaml"] and result["changed"]
+    assert (tmp_path / "out" / "demo" / "secret-token.yaml").exists()
+    result, failed = render(tmp_path, [CONFIG_MAP], extra={"prune": True})
+    assert not failed and result["removed_files"] == ["demo/secret-token.yaml"]
+    assert not (tmp_path / "out" / "demo" / "secret-token.yaml").exists()
+    kustomization = yaml.safe_load((tmp_path / "out" / "kustomization.yaml").read_text())
+    assert kustomization["resources"] == ["demo/configmap-cfg.yaml"]
+
+
+def test_secret_values_are_masked_in_everything_the_module_returns(tmp_path):
+    """The module registers Secret data values as no_log values: even its arguments are masked."""
+    result, failed = render(tmp_path, [CONFIG_MAP, SECRET], extra={"_ansible_verbosity": 3}, diff=True)
+    assert not failed
+    assert result["invocation"]["module_args"]["objects"]["demo"][1]["data"]["token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert "c2VjcmV0LXZhbHVl" not in repr(result)
+    assert "c2VjcmV0LXZhbHVl" in (tmp_path / "out" / "demo" / "secret-token.yaml").read_text()
+
+
+def test_two_objects_in_one_file_are_refused(tmp_path):
+    result, failed = render(tmp_path, [CONFIG_MAP, CONFIG_MAP])
+    assert failed and "demo/configmap-cfg.yaml" in result["msg"]
     assert not (tmp_path / "out").exists()

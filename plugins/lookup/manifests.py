@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: manifests
+short_description: Render a role's object templates into Kubernetes objects, without copying every variable
+version_added: 0.2.0
+author:
+  - airflow_k8s.cloud developers (!UNKNOWN)
+description:
+  - Renders each template (searched like M(ansible.builtin.template) does, in the role's
+    C(templates/) folder first) with every variable of the task, and returns the YAML documents
+    it produced as one list of objects.
+  - Why not C(lookup('ansible.builtin.template', ...) | from_yaml); ansible-core's template lookup
+    deep-copies every variable of the play for each template it renders, so its cost grows with
+    everything the run holds (facts, the objects the run collected) and a run of about 50
+    templates spent most of its time copying. This lookup layers the template's own variables
+    over the task's (a C(ChainMap)) instead - the same variables, nothing copied.
+  - One call renders many templates, each optionally with variables of its own.
+options:
+  _terms:
+    description:
+      - The templates. Each is a file name (C(deployment.yml.j2)), or a mapping with C(template)
+        (the file name) and C(vars) (variables for that template only, over O(template_vars)).
+    required: true
+    type: list
+    elements: raw
+  template_vars:
+    description: Variables for every template, over the task's own.
+    type: dict
+    default: {}
+  parse:
+    description:
+      - Parse the rendered text as YAML and return the documents (objects). With C(false), return
+        the rendered text of each template instead (for a configuration file).
+    type: bool
+    default: true
+notes:
+  - Templates render with the same engine and options as M(ansible.builtin.template)'s lookup
+    (backslashes are not escaped, C(ansible_managed) and C(template_path) are available).
+"""
+
+EXAMPLES = r"""
+- name: Describe a Deployment and, with more than one replica, its PodDisruptionBudget
+  ansible.builtin.set_fact:
+    objects: >-
+      {{ lookup('airflow_k8s.cloud.manifests', 'deployment.yml.j2',
+                *(['pod_disruption_budget.yml.j2'] if replicas | int > 1 else [])) }}
+
+- name: The same template with different variables
+  ansible.builtin.set_fact:
+    volumes: >-
+      {{ lookup('airflow_k8s.cloud.manifests', {'template': 'persistent_volume.yml.j2', 'vars': {'share': 'dags'}},
+                {'template': 'persistent_volume.yml.j2', 'vars': {'share': 'logs'}}) }}
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - The objects, in the order of the templates (a template may produce several documents).
+      With O(parse=false), the rendered texts.
+  type: list
+  elements: raw
+"""
+
+import os
+from collections import ChainMap
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.lookup import LookupBase
+from ansible.template import trust_as_template
+from ansible._internal._templating import _template_vars
+from ansible._internal._templating._engine import TemplateOptions
+
+try:
+    import yaml
+    try:
+        from yaml import CSafeLoader as SafeLoader
+    except ImportError:  # pragma: no cover - PyYAML without libyaml
+        from yaml import SafeLoader
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
+
+
+class LookupModule(LookupBase):
+
+    def _search_path(self, variables, found):
+        """The Jinja search path of M(ansible.builtin.template)'s lookup (for includes)."""
+        searchpath = []
+        for path in variables.get("ansible_search_path", []):
+            searchpath += [os.path.join(path, "templates"), path]
+        return [os.path.dirname(found)] + searchpath
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        variables = variables or {}
+        common_vars = self.get_option("template_vars") or {}
+        results = []
+        for term in terms:
+            if isinstance(term, dict):
+                name, own_vars = term.get("template"), term.get("vars") or {}
+            else:
+                name, own_vars = term, {}
+            if not isinstance(name, str) or not name or not isinstance(own_vars, dict):
+                raise AnsibleLookupError("manifests: each term is a template file name or {template: <name>, vars: {...}}, got %r"
+                                         % (term,))
+            found = self.find_file_in_search_path(variables, "templates", name)
+            if not found:
+                raise AnsibleLookupError("manifests: the template %s could not be found" % name)
+            source = trust_as_template(self._loader.get_text_file_contents(found))
+            ansible_vars = _template_vars.generate_ansible_template_vars(
+                path=name, fullpath=found, include_ansible_managed="ansible_managed" not in variables)
+            layered = ChainMap(dict(own_vars), dict(common_vars), ansible_vars, variables)
+            templar = self._templar.copy_with_new_env(available_variables=layered, searchpath=self._search_path(variables, found))
+            text = templar._engine.template(source, options=TemplateOptions(escape_backslashes=False))
+            if not self.get_option("parse"):
+                results.append(text)
+                continue
+            try:
+                results.extend(document for document in yaml.load_all(str(text), Loader=SafeLoader) if document is not None)
+            except yaml.YAMLError as error:
+                raise AnsibleLookupError("manifests: %s did not render to valid YAML: %s" % (name, to_native(error)))
+        return [results]

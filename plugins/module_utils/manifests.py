@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the sink knows about Kubernetes objects, shared by its modules and filters.
+
+One place for: the checks an object must pass before anything is written, the common labels,
+the order a cluster accepts objects in, the manifest path of render mode, the stable YAML text
+of a manifest, and the rollout state a server's answer shows. Used by the render_manifests
+and k8s_apply modules (on the controller) and the manifests filter plugin.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import copy
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    HAS_YAML = False
+
+#: Kinds applied before everything else, in this order: what other objects live in or refer to.
+#: Secrets come right after the Namespace, before the workloads that read them.
+FIRST_KINDS = (
+    "Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass", "PersistentVolume",
+    "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "Secret", "ConfigMap", "Role", "RoleBinding",
+    "PersistentVolumeClaim", "Service",
+)
+#: Kinds applied last: they start pods, which need everything above.
+LAST_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def object_problems(objects, variable):
+    """Messages for objects that cannot be applied or rendered, each naming the object by position.
+
+    ``objects`` is a list of objects, or a mapping of component name to such a list (the run's
+    objects as the component roles hand them over); an empty result means every object is usable.
+    """
+    if isinstance(objects, dict):
+        problems = []
+        for component in sorted(objects):
+            problems.extend(object_problems(objects[component], "%s.%s" % (variable, component)))
+        return problems
+    if not isinstance(objects, (list, tuple)):
+        return ["%s must be a list of Kubernetes objects" % variable]
+    problems = []
+    for index, obj in enumerate(objects):
+        where = "%s[%d]" % (variable, index)
+        if not isinstance(obj, dict):
+            problems.append("%s is not a mapping" % where)
+            continue
+        metadata = obj.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        missing = [field for field, value in (("apiVersion", obj.get("apiVersion")), ("kind", obj.get("kind")),
+                                              ("metadata.name", name)) if not value]
+        if missing:
+            problems.append("%s needs %s" % (where, ", ".join(missing)))
+            continue
+        if any("/" in str(part) or str(part) in (".", "..") for part in (obj["kind"], name)):
+            problems.append("%s: kind and metadata.name must not contain '/'" % where)
+        if obj.get("kind") == "Secret" and "stringData" in obj:
+            problems.append("%s is a Secret with stringData: use data (base64) so a re-apply is a no-op" % where)
+    return problems
+
+
+def with_labels(obj, labels):
+    """A copy of ``obj`` with ``labels`` merged into metadata.labels (``labels`` win on conflict)."""
+    labelled = copy.deepcopy(obj)
+    if labels:
+        metadata = labelled.setdefault("metadata", {})
+        merged = dict(metadata.get("labels") or {})
+        merged.update(labels)
+        metadata["labels"] = merged
+    return labelled
+
+
+def kind_rank(obj):
+    """Sort key: the position of the object's kind in the order a cluster accepts them."""
+    kind = obj.get("kind")
+    if kind in FIRST_KINDS:
+        return FIRST_KINDS.index(kind)
+    if kind in LAST_KINDS:
+        return len(FIRST_KINDS) + 1 + LAST_KINDS.index(kind)
+    return len(FIRST_KINDS)
+
+
+def apply_order(objects):
+    """``objects`` sorted (stably) into the order a cluster accepts them in."""
+    return sorted(objects, key=kind_rank)
+
+
+def identity(obj):
+    """``Kind namespace/name`` (``Kind name`` for cluster-scoped objects): how reports name an object."""
+    metadata = obj.get("metadata") or {}
+    namespace = metadata.get("namespace")
+    return "%s %s%s" % (obj.get("kind"), (namespace + "/") if namespace else "", metadata.get("name"))
+
+
+def manifest_path(obj, component):
+    """Relative path of an object's manifest in render mode: ``<component>/<kind>-<name>.yaml``.
+
+    Secrets are named ``secret-<name>.yaml``, so they are recognisable and kept at mode 0600.
+    """
+    return "%s/%s-%s.yaml" % (component, obj["kind"].lower(), obj["metadata"]["name"])
+
+
+def secret_values(obj):
+    """The values of a Secret's ``data`` (base64 text): what a module must never print."""
+    if not isinstance(obj, dict) or obj.get("kind") != "Secret":
+        return set()
+    return set(str(value) for value in (obj.get("data") or {}).values() if value)
+
+
+if HAS_YAML:
+    class ManifestDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
+        """Safe dumper that writes multi-line strings (airflow.cfg, pod templates) as literal blocks."""
+
+    def _represent_str(dumper, data):
+        style = "|" if "\n" in data else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    ManifestDumper.add_representer(str, _represent_str)
+
+
+def to_yaml(obj, document_start=True):
+    """Stable YAML text of an object: sorted keys, literal blocks for multi-line strings."""
+    text = yaml.dump(obj, Dumper=ManifestDumper, default_flow_style=False, sort_keys=True, allow_unicode=True, width=100)
+    return ("---\n" + text) if document_start else text
+
+
+def rollout_state(obj):
+    """What a server's copy of a workload or Job says about its rollout.
+
+    Returns ``ready`` for a Deployment, StatefulSet or DaemonSet whose current generation is
+    observed and fully updated and available, and for a complete Job; ``failed`` for a failed Job;
+    ``pending`` otherwise; ``None`` for other kinds. The same conditions kubernetes.core's
+    waiters check, read from one answer instead of polled.
+    """
+    kind = obj.get("kind")
+    status = obj.get("status") or {}
+    if kind == "Job":
+        conditions = dict((condition.get("type"), condition.get("status")) for condition in status.get("conditions") or [])
+        if conditions.get("Complete") == "True":
+            return "ready"
+        if conditions.get("Failed") == "True":
+            return "failed"
+        return "pending"
+    if kind not in WORKLOAD_KINDS:
+        return None
+    metadata = obj.get("metadata") or {}
+    if status.get("observedGeneration", 0) < metadata.get("generation", 0):
+        return "pending"
+    if kind == "DaemonSet":
+        wanted = status.get("desiredNumberScheduled", 0)
+        ready = (status.get("updatedNumberScheduled", 0) == wanted and status.get("numberReady", 0) == wanted
+                 and status.get("numberAvailable", 0) == wanted)
+    else:
+        wanted = (obj.get("spec") or {}).get("replicas", 1)
+        ready = (status.get("updatedReplicas", 0) == wanted and status.get("readyReplicas", 0) == wanted
+                 and (kind == "StatefulSet" or status.get("availableReplicas", 0) == wanted)
+                 and status.get("replicas", 0) == wanted)
+    return "ready" if ready else "pending"

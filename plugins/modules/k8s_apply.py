@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: k8s_apply
+short_description: Server-side apply a whole run's Kubernetes objects in one ordered pass
+version_added: 0.2.0
+author:
+  - airflow_k8s.cloud developers (!UNKNOWN)
+description:
+  - The apply mode of the collection's C(sink) role. Applies every object of O(objects) with
+    server-side apply and one fixed field manager, in the order a cluster accepts them (the
+    Namespace, then cluster-scoped objects, ServiceAccounts, Secrets and ConfigMaps, RBAC, claims
+    and Services, and the workloads last), in one module run.
+  - Each object goes through kubernetes.core's own code (C(perform_action) of its C(k8s) module
+    utilities, the code behind M(kubernetes.core.k8s) with O(kubernetes.core.k8s#module:apply=true)),
+    so connection options, server-side dry run in check mode and the change and diff semantics are
+    exactly those of M(kubernetes.core.k8s).
+  - Why not M(kubernetes.core.k8s) with a list of definitions; with a list it returns the
+    per-object diffs nested in its result, where C(--diff) does not show them, and it has no way to
+    keep Secret content out of its diff and arguments while showing everything else. This module
+    returns one diff per changed object (Ansible shows them), names changed Secrets without their
+    content, registers every value of a Secret's C(data) as a C(no_log) value (so Ansible masks it
+    in any output, the module's arguments included), and reports per object whether it changed and
+    how its rollout stands, for the C(verify) role.
+  - Every object is checked before the first one is applied.
+options:
+  objects:
+    description:
+      - The objects to apply, by component (the same shape as M(airflow_k8s.cloud.render_manifests) takes).
+      - Every object needs C(apiVersion), C(kind) and C(metadata.name); a Secret must use C(data)
+        (base64), not C(stringData), which server-side apply would report as changed on every run.
+    type: dict
+    required: true
+  labels:
+    description: Labels added to every object; they win over an object's own labels of the same name.
+    type: dict
+    default: {}
+  field_manager:
+    description: The server-side apply field manager; keep it fixed so that a re-run owns the same fields.
+    type: str
+    default: airflow-k8s-cloud
+  force_conflicts:
+    description: Take over fields another manager set (C(kubectl edit)); this is what makes a re-run repair drift.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+requirements:
+  - kubernetes >= 24.2.0
+  - PyYAML
+attributes:
+  check_mode:
+    support: full
+    description: Server-side dry run, as M(kubernetes.core.k8s); reports what would change.
+  diff_mode:
+    support: full
+    description: One diff per changed object (the changed fields before and after); Secrets by name only.
+  platform:
+    support: full
+    platforms: posix
+notes:
+  - Applies in one pass; an object that fails stops the run there and is named in the message.
+    Objects applied before it stay applied, and a re-run converges.
+seealso:
+  - module: kubernetes.core.k8s
+  - module: airflow_k8s.cloud.render_manifests
+"""
+
+EXAMPLES = r"""
+- name: Apply everything the run produced
+  airflow_k8s.cloud.k8s_apply:
+    objects:
+      namespace:
+        - {apiVersion: v1, kind: Namespace, metadata: {name: airflow}}
+      config:
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: airflow-config, namespace: airflow}
+          data: {parallelism: "32"}
+    labels:
+      app.kubernetes.io/managed-by: airflow_k8s.cloud
+    kubeconfig: ~/.kube/config
+  register: applied
+"""
+
+RETURN = r"""
+objects:
+  description: Every object in the order it was applied, without its content.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    component: {description: The component that described it., type: str, sample: scheduler}
+    apiVersion: {description: Its apiVersion., type: str, sample: apps/v1}
+    kind: {description: Its kind., type: str, sample: Deployment}
+    namespace: {description: Its namespace, empty for cluster-scoped objects., type: str, sample: airflow}
+    name: {description: Its name., type: str, sample: airflow-scheduler}
+    secret: {description: Whether it is a Secret., type: bool, sample: false}
+    changed: {description: Whether it was (or in check mode would be) created or changed., type: bool, sample: false}
+    rollout:
+      description:
+        - For Deployments, StatefulSets and DaemonSets C(ready) or C(pending), for Jobs also
+          C(failed), as the server's answer shows them; null for other kinds and in check mode.
+      type: str
+      sample: ready
+changed_objects:
+  description: C(Kind namespace/name) of every object that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [ConfigMap airflow/airflow-config]
+"""
+
+import copy
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.runner import perform_action
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
+    HAS_KUBERNETES_CORE = True
+    KUBERNETES_CORE_ERROR = None
+except ImportError:  # pragma: no cover - kubernetes.core is a declared dependency
+    AUTH_ARG_SPEC = {}
+    HAS_KUBERNETES_CORE = False
+    KUBERNETES_CORE_ERROR = traceback.format_exc()
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        objects=dict(type="dict", required=True),
+        labels=dict(type="dict", default={}),
+        field_manager=dict(type="str", default="airflow-k8s-cloud"),
+        force_conflicts=dict(type="bool", default=True),
+    )
+    return spec
+
+
+def ordered(objects, labels):
+    """(component, labelled object) pairs in the order a cluster accepts them."""
+    pairs = [(component, manifests.with_labels(obj, labels)) for component in sorted(objects) for obj in objects[component]]
+    return sorted(pairs, key=lambda pair: manifests.kind_rank(pair[1]))
+
+
+def diff_entry(obj, diff):
+    """One diff for Ansible to show: the changed fields as YAML, or only the name of a Secret."""
+    header = manifests.identity(obj)
+    if obj["kind"] == "Secret":
+        return dict(before_header=header, after_header=header, before="(Secret content hidden)\n",
+                    after="(Secret content hidden)\n")
+    before, after = (diff or {}).get("before"), (diff or {}).get("after")
+    return dict(before_header=header, after_header=header,
+                before=manifests.to_yaml(before, document_start=False) if before else "",
+                after=manifests.to_yaml(after, document_start=False) if after else "")
+
+
+def main():
+    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True,
+                              check_k8s=HAS_KUBERNETES_CORE)
+    if not HAS_KUBERNETES_CORE:
+        module.fail_json(msg="kubernetes.core 3.0 or later is required", exception=KUBERNETES_CORE_ERROR)
+    objects = module.params["objects"]
+    for listed in objects.values():
+        for obj in listed if isinstance(listed, list) else []:
+            module._module.no_log_values.update(manifests.secret_values(obj))
+    problems = manifests.object_problems(objects, "objects")
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+
+    # managedFields are bookkeeping, not drift: kept out of the diffs and of the change decision.
+    params = dict(module.params, state="present", apply=True, wait=False, force=False, label_selectors=None,
+                  hidden_fields=["metadata.managedFields"],
+                  server_side_apply=dict(field_manager=module.params["field_manager"],
+                                         force_conflicts=module.params["force_conflicts"]))
+    # K8sService reads server_side_apply from the module's parameters.
+    module.params["server_side_apply"] = params["server_side_apply"]
+    try:
+        service = K8sService(get_api_client(module), module)
+    except CoreException as error:
+        module.fail_from_exception(error)
+
+    reports, diffs, changed_objects = [], [], []
+    for component, obj in ordered(objects, module.params["labels"]):
+        metadata = obj["metadata"]
+        report = dict(component=component, apiVersion=obj["apiVersion"], kind=obj["kind"],
+                      namespace=metadata.get("namespace") or "", name=metadata["name"], secret=obj["kind"] == "Secret")
+        try:
+            result = perform_action(service, copy.deepcopy(obj), params)
+        except CoreException as error:
+            module.fail_json(msg="%s (%s of component %s); %d objects were applied before it: a re-run converges."
+                             % (error, manifests.identity(obj), component, len(reports)),
+                             objects=reports, changed_objects=changed_objects)
+        report["changed"] = bool(result.get("changed"))
+        server_copy = result.get("result") or {}
+        report["rollout"] = None if module.check_mode else manifests.rollout_state(server_copy)
+        reports.append(report)
+        if report["changed"]:
+            changed_objects.append(manifests.identity(obj))
+            diffs.append(diff_entry(obj, result.get("diff")))
+
+    outcome = dict(changed=bool(changed_objects), objects=reports, changed_objects=changed_objects)
+    if module._diff:
+        outcome["diff"] = diffs
+    module.exit_json(**outcome)
+
+
+if __name__ == "__main__":
+    main()
