@@ -11,8 +11,10 @@ Parts
               Kubernetes API emulator (tests/support/k8s_emulator.py) versus the floor: ONE
               kubernetes.core.k8s task applying the same objects, rendered by site.yml in render
               mode; (b) API requests per object of both, from the emulator's request log.
-    render    (c) the render time of each inventory (site.yml, render mode, into a new folder),
-              as a ratio to the local inventory's.
+    render    (c) the render time of each inventory (site.yml, render mode, into a new folder)
+              versus the Ansible floor: ONE ansible-playbook process on the same inventory with
+              ONE task (airflow_k8s.cloud.render_manifests) writing the same files; the absolute
+              seconds of both are reported too.
 
 Every figure is the median of ``--repeat`` runs, and every ratio divides two figures of this run.
 The raw measurements and the ratios are written as JSON (``--json``, default
@@ -63,6 +65,20 @@ FLOOR_PLAYBOOK = """---
         definition: "{{ floor_objects }}"
         kubeconfig: "{{ floor_kubeconfig }}"
         context: "{{ floor_context }}"
+      no_log: true
+"""
+
+
+RENDER_FLOOR_PLAYBOOK = """---
+# The floor of a render: the same files, written by ONE task of ONE ansible-playbook process.
+- name: Render floor
+  hosts: airflow
+  gather_facts: false
+  tasks:
+    - name: Write every manifest in one task
+      airflow_k8s.cloud.render_manifests:
+        path: "{{ floor_render_dir }}"
+        objects: "{{ floor_objects }}"
       no_log: true
 """
 
@@ -221,8 +237,42 @@ def bench_converge(workdir, repeat, tags="", render_dir=None, log=print):
     }
 
 
+def rendered_by_component(render_dir):
+    """The rendered objects by component (sub-folder), as render_manifests takes them."""
+    objects = {}
+    for path, document in manifests.load_manifests(render_dir):
+        objects.setdefault(os.path.basename(os.path.dirname(path)), []).append(document)
+    return objects
+
+
+def render_floor(inventory, objects, render_dir, workdir, env=None):
+    """The floor of (c): one ansible-playbook on ``inventories/<inventory>``, one task writing ``objects``."""
+    playbook = os.path.join(workdir, "render-floor.yml")
+    with open(playbook, "w", encoding="utf-8") as stream:
+        stream.write(RENDER_FLOOR_PLAYBOOK)
+    variables = os.path.join(workdir, "render-floor-vars-%s.json" % inventory)
+    # The objects include Secrets: the file is private (mode 0600) in a private folder.
+    descriptor = os.open(variables, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        json.dump({"floor_objects": objects, "floor_render_dir": render_dir}, stream)
+    args = [os.path.join(manifests.VENV_BIN, "ansible-playbook"), playbook, "-i", os.path.join("inventories", inventory),
+            "-e", "@" + variables]
+    run_env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    run_env.update(env or {})
+
+    def run_floor():
+        process = subprocess.run(args, cwd=REPOSITORY_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 universal_newlines=True, check=False)
+        return manifests.PlaybookRun(args, process.returncode, process.stdout)
+
+    seconds, run = _timed(run_floor)
+    measurement = Measurement(seconds, run)
+    _check(measurement, "the render floor of inventories/%s" % inventory)
+    return measurement
+
+
 def bench_render(workdir, inventories, repeat, tags="", log=print):
-    """(c): the render time of each inventory, ``repeat`` times into new folders; ratios to local."""
+    """(c): the render time of each inventory and of its floor, ``repeat`` times into new folders."""
     env = {"TMPDIR": _private_dir(os.path.join(workdir, "tmp"))}
     runs = {}
     last_dirs = {}
@@ -232,14 +282,23 @@ def bench_render(workdir, inventories, repeat, tags="", log=print):
             log("  render %s %d/%d" % (inventory, index + 1, repeat))
             runs.setdefault(inventory, []).append(render(inventory, render_dir, tags=tags, env=env))
             last_dirs[inventory] = render_dir
+    floors = {}
+    for inventory in inventories:
+        objects = rendered_by_component(last_dirs[inventory])
+        for index in range(repeat):
+            log("  render floor %s %d/%d" % (inventory, index + 1, repeat))
+            floor_dir = os.path.join(workdir, "render-floor-%s-%d" % (inventory, index))
+            floors.setdefault(inventory, []).append(render_floor(inventory, objects, floor_dir, workdir, env=env))
     seconds = {inventory: _median([m.seconds for m in measured]) for inventory, measured in runs.items()}
-    reference = seconds.get("local")
+    floor_seconds = {inventory: _median([m.seconds for m in measured]) for inventory, measured in floors.items()}
     return {
         "tags": tags,
         "runs": {inventory: [m.as_dict() for m in measured] for inventory, measured in runs.items()},
+        "floor_runs": {inventory: [m.as_dict() for m in measured] for inventory, measured in floors.items()},
         "objects": {inventory: len(manifests.manifest_files(path)) for inventory, path in last_dirs.items()},
         "seconds": seconds,
-        "ratio_to_local": {inventory: _ratio(value, reference) for inventory, value in seconds.items()},
+        "floor_seconds": floor_seconds,
+        "ratio_to_floor": {inventory: _ratio(value, floor_seconds[inventory]) for inventory, value in seconds.items()},
     }, last_dirs
 
 
@@ -289,10 +348,12 @@ def report(results):
     rendered = results.get("render")
     if rendered:
         tags = " (--tags %s)" % rendered["tags"] if rendered["tags"] else ""
-        lines += ["", "(c) render time per inventory, ratio to local%s" % tags]
+        lines += ["", "(c) render time per inventory vs the floor: one ansible-playbook, one task writing the same files%s" % tags,
+                  "    %-8s %10s  %10s  %6s" % ("", "site.yml", "floor", "ratio")]
         for inventory, seconds in rendered["seconds"].items():
-            lines.append("    %-8s %10s  %6s  (%d manifests)" % (
-                inventory, _fmt(seconds, " s"), _fmt(rendered["ratio_to_local"][inventory], "x"), rendered["objects"][inventory]))
+            lines.append("    %-8s %10s  %10s  %6s  (%d manifests)" % (
+                inventory, _fmt(seconds, " s"), _fmt(rendered["floor_seconds"][inventory], " s"),
+                _fmt(rendered["ratio_to_floor"][inventory], "x", 1), rendered["objects"][inventory]))
     return "\n".join(lines) + "\n"
 
 
@@ -300,7 +361,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: %s (default: all)" % ", ".join(PARTS))
     parser.add_argument("--inventories", default=",".join(manifests.INVENTORIES),
-                        help="inventories to render for (c), comma-separated (default: all; local is the reference)")
+                        help="inventories to render for (c), comma-separated (default: all)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is reported (default 3)")
     parser.add_argument("--tags", default="", help="site.yml --tags for every run (a smaller layer, e.g. for a smoke test)")
     parser.add_argument("--json", default=DEFAULT_JSON, help="where to write the measurements (default bench/results/latest.json)")
@@ -311,8 +372,6 @@ def parse_args(argv):
     unknown = sorted(set(args.parts) - set(PARTS)) + sorted(set(args.inventories) - set(manifests.INVENTORIES))
     if unknown or args.repeat < 1 or not args.parts:
         parser.error("unknown parts or inventories %s, or --repeat below 1" % unknown)
-    if "render" in args.parts and "local" not in args.inventories:
-        args.inventories.insert(0, "local")
     return args
 
 

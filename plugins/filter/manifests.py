@@ -35,8 +35,8 @@ def _plural(count, word):
 
 def _render_report(result, check_mode, render_dir, field_manager):
     files, changed, removed = result.get("files", []), result.get("changed_files", []), result.get("removed_files", [])
-    lines = ["Rendered %s for %s to %s/" % (_plural(len(files), "object"), _plural(len(result.get("components", [])), "component"),
-                                             render_dir)]
+    components = _plural(len(result.get("components", [])), "component")
+    lines = ["Rendered %s for %s to %s/" % (_plural(len(files), "object"), components, render_dir)]
     if changed:
         lines.append("%s: %s." % ("Would write" if check_mode else "Written", ", ".join(changed)))
     if removed:

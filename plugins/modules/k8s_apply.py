@@ -121,7 +121,7 @@ changed_objects:
 import copy
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 
@@ -170,10 +170,10 @@ def diff_entry(obj, diff):
 
 
 def main():
-    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True,
-                              check_k8s=HAS_KUBERNETES_CORE)
     if not HAS_KUBERNETES_CORE:
-        module.fail_json(msg="kubernetes.core 3.0 or later is required", exception=KUBERNETES_CORE_ERROR)
+        module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+        module.fail_json(msg=missing_required_lib("the kubernetes.core collection (3.0 or later)"), exception=KUBERNETES_CORE_ERROR)
+    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
     objects = module.params["objects"]
     for listed in objects.values():
         for obj in listed if isinstance(listed, list) else []:

@@ -6,6 +6,7 @@ Real tools on the real tree; each fails the suite when the gate fails. ansible-t
 because the address ansible-test downloads it from is not reachable here.
 """
 
+import importlib
 import json
 import os
 import shutil
@@ -57,9 +58,24 @@ def _install_pip_bootstrap():
             shutil.copyfile(source, target)
 
 
+def _add_dependency(collection_root, name):
+    """Put an installed collection this one depends on next to the copy, where ansible-test finds it.
+
+    ansible-test resolves other collections (doc fragments, module_utils) only from the same
+    ``ansible_collections`` tree: k8s_apply documents kubernetes.core's connection options through
+    its doc fragment and imports its module utilities.
+    """
+    namespace, collection_name = name.split(".")
+    installed = list(importlib.import_module("ansible_collections.%s.%s" % (namespace, collection_name)).__path__)[0]
+    target = os.path.join(collection_root, "ansible_collections", namespace, collection_name)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    os.symlink(installed, target)
+
+
 def test_ansible_test_sanity_is_clean(tmp_path):
     _install_pip_bootstrap()
     collection = copy_collection(tmp_path)
+    _add_dependency(str(tmp_path), "kubernetes.core")
     python = "%d.%d" % tuple(json.loads(run([tool("python"), "-c", "import sys, json; print(json.dumps(sys.version_info[:2]))"]).stdout))
     result = run([tool("ansible-test"), "sanity", "--venv", "--python", python, "--color", "no"], cwd=collection)
     assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-4000:]
