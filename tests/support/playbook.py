@@ -4,8 +4,10 @@
 
 :func:`run_playbook` runs a playbook with the checkout's ``.venv/bin/ansible-playbook`` from the
 repository root (so that its ansible.cfg applies and ``airflow_k8s.cloud`` resolves to this
-checkout), with no colours, stdin closed, stderr merged into stdout and the command's folder first
-on ``PATH``; it returns a :class:`PlaybookRun` (exit code, output, PLAY RECAP per host).
+checkout), with no colours, stdin closed, stderr merged into stdout, the command's folder first on
+``PATH`` and none of the caller's ``ANSIBLE_*``/``K8S_AUTH_*`` settings (a developer's shell must
+not change what a test runs); it returns a :class:`PlaybookRun` (exit code, output, PLAY RECAP per
+host).
 
 Extra variables given as dicts are written as JSON to a private file (mode 0600 in a 0700 folder,
 removed after the run) and passed as ``-e @file``: secrets in them never appear on a command line,
@@ -27,7 +29,7 @@ REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspat
 VENV_BIN = os.path.join(REPOSITORY_ROOT, ".venv", "bin")
 ANSIBLE_PLAYBOOK = os.path.join(VENV_BIN, "ansible-playbook")
 DEFAULT_TIMEOUT = 1800
-# What ``clean_env=True`` drops from the caller's environment: Ansible and kubernetes.core settings.
+# What ``clean_env`` drops from the caller's environment: Ansible and kubernetes.core settings.
 CALLER_SETTINGS = ("ANSIBLE_", "K8S_AUTH_")
 _RECAP_LINE = re.compile(r"^(?P<host>\S+)\s*:\s*(?P<counts>(?:[a-z_]+=\d+\s*)+)$", re.MULTILINE)
 
@@ -104,7 +106,7 @@ def _kill_group(process):
         pass
 
 
-def run_playbook(playbook, inventory=None, extra_vars=(), args=(), env=None, clean_env=False, cwd=REPOSITORY_ROOT,
+def run_playbook(playbook, inventory=None, extra_vars=(), args=(), env=None, clean_env=True, cwd=REPOSITORY_ROOT,
                  expect_ok=False, timeout=DEFAULT_TIMEOUT, ansible_playbook=None):
     """Run ``ansible-playbook <playbook>``; returns a :class:`PlaybookRun`.
 
@@ -117,7 +119,7 @@ def run_playbook(playbook, inventory=None, extra_vars=(), args=(), env=None, cle
         further arguments after those (``--check``, ``--tags``, ...).
     env
         variables set for the run, on top of the caller's environment (without its ``ANSIBLE_*``
-        and ``K8S_AUTH_*`` settings when ``clean_env``), ``ANSIBLE_NOCOLOR=1`` and ``PATH``.
+        and ``K8S_AUTH_*`` settings unless ``clean_env`` is false), ``ANSIBLE_NOCOLOR=1`` and ``PATH``.
     expect_ok
         fail (AssertionError with the output's tail) unless the run exits with 0.
     ansible_playbook
