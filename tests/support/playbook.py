@@ -13,8 +13,7 @@ Extra variables given as dicts are written as JSON to a private file (mode 0600 
 removed after the run) and passed as ``-e @file``: secrets in them never appear on a command line,
 and Ansible cites a JSON file without quoting its content when a value fails.
 
-A run that takes longer than ``timeout`` is killed with every process it started (its own process
-group) and fails with the tail of its output.
+A run that takes longer than ``timeout`` is killed with every process it started and raises :class:`PlaybookTimeout` (an AssertionError) with the tail of its output.
 """
 
 import json
@@ -77,6 +76,15 @@ class PlaybookRun(object):
         return "\n".join(self.output.splitlines()[-lines:])
 
 
+class PlaybookTimeout(AssertionError):
+    """A run killed at its timeout; ``run`` is the :class:`PlaybookRun` of what it printed until then."""
+
+    def __init__(self, run, timeout):
+        super().__init__("ansible-playbook did not finish within %s seconds: %s\n%s" % (timeout, " ".join(run.args), run.tail(80)))
+        self.run = run
+        self.timeout = timeout
+
+
 def _json_default(value):
     if isinstance(value, os.PathLike):
         return os.fspath(value)
@@ -99,9 +107,46 @@ def _environment(program, env, clean_env):
     return base
 
 
-def _kill_group(process):
+def _descendants(pid):
+    """Every process below ``pid`` (from /proc). Ansible's workers start sessions of their own, so
+    the process group of ansible-playbook does not hold what its tasks run."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8", errors="replace") as stream:
+                    parent = int(stream.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _kill_tree(process):
+    """SIGKILL ``process`` and everything it started: stopped first (until no new one appears), so
+    that nothing forks or is re-parented away between the listing and the kill."""
+    stopped = {process.pid}
+    _signal(process.pid, signal.SIGSTOP)
+    for _round in range(5):
+        new = [pid for pid in _descendants(process.pid) if pid not in stopped]
+        if not new:
+            break
+        for pid in new:
+            _signal(pid, signal.SIGSTOP)
+        stopped.update(new)
+    for pid in stopped:
+        _signal(pid, signal.SIGKILL)
+        _signal(pid, signal.SIGCONT)
+
+
+def _signal(pid, number):
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        os.kill(pid, number)
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -140,16 +185,15 @@ def run_playbook(playbook, inventory=None, extra_vars=(), args=(), env=None, cle
         command += [os.fspath(argument) for argument in args]
         process = subprocess.Popen(  # pylint: disable=consider-using-with
             command, cwd=os.fspath(cwd), env=_environment(program[0], env, clean_env), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, start_new_session=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
         try:
             output, _unused = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            _kill_tree(process)
             output, _unused = process.communicate()
-            raise AssertionError("ansible-playbook %s did not finish within %s seconds:\n%s"
-                                 % (playbook, timeout, PlaybookRun(command, None, output).tail(80))) from None
+            raise PlaybookTimeout(PlaybookRun(command, process.returncode, output), timeout) from None
         except BaseException:
-            _kill_group(process)
+            _kill_tree(process)
             process.wait()
             raise
     finally:
