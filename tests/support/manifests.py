@@ -29,10 +29,11 @@ import base64
 import yaml
 
 from tests.support import playbook as playbook_runner
-# Names callers (bench/, the Molecule helpers) use from this module.
-from tests.support.playbook import PlaybookRun, VENV_BIN  # noqa: F401  pylint: disable=unused-import
 
 REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Names callers (bench/, the Molecule helpers) use from this module.
+VENV_BIN = playbook_runner.VENV_BIN
+PlaybookRun = playbook_runner.PlaybookRun
 CHECKOV = os.path.join(REPOSITORY_ROOT, ".venv-checkov", "bin", "checkov")
 CHECKOV_SKIPS = os.path.join(REPOSITORY_ROOT, "tests", "checkov-skips.yaml")
 INVENTORIES = ("local", "azure", "aws", "gcp")

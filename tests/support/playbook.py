@@ -13,7 +13,8 @@ Extra variables given as dicts are written as JSON to a private file (mode 0600 
 removed after the run) and passed as ``-e @file``: secrets in them never appear on a command line,
 and Ansible cites a JSON file without quoting its content when a value fails.
 
-A run that takes longer than ``timeout`` is killed with every process it started and raises :class:`PlaybookTimeout` (an AssertionError) with the tail of its output.
+A run that takes longer than ``timeout`` is killed with every process it started and raises
+:class:`PlaybookTimeout` (an AssertionError) with the tail of its output.
 """
 
 import json
