@@ -40,6 +40,7 @@ import time
 
 from tests.support import manifests
 from tests.support.k8s_emulator import EmulatorProcess
+from tests.support.playbook import run_playbook
 
 REPOSITORY_ROOT = manifests.REPOSITORY_ROOT
 DEFAULT_JSON = os.path.join(REPOSITORY_ROOT, "bench", "results", "latest.json")
@@ -154,10 +155,10 @@ def _requests_during(emulator, function, *args, **kwargs):
 
 def converge(emulator, workdir, tags="", env=None):
     """site.yml with the local inventory in apply mode against the emulator; returns a Measurement."""
-    extra = ["-e", "sink_mode=apply", "-e", "sink_kubeconfig=%s" % emulator.kubeconfig, "-e", "sink_context=%s" % emulator.context,
-             ] + _tag_args(tags)
+    apply_mode = {"sink_mode": "apply", "sink_kubeconfig": emulator.kubeconfig, "sink_context": emulator.context}
     seconds, run, requests = _requests_during(
-        emulator, manifests.run_playbook, "local", os.path.join(workdir, "unused-render"), extra_args=extra, env=env)
+        emulator, manifests.run_playbook, "local", os.path.join(workdir, "unused-render"), extra_vars=apply_mode,
+        extra_args=_tag_args(tags), env=env)
     measurement = Measurement(seconds, run, requests)
     _check(measurement, "converging site.yml against the emulator")
     return measurement
@@ -166,25 +167,13 @@ def converge(emulator, workdir, tags="", env=None):
 def floor(emulator, workdir, objects, env=None):
     """The floor: one kubernetes.core.k8s task applying ``objects``; returns a Measurement."""
     playbook = os.path.join(workdir, "floor.yml")
-    variables = os.path.join(workdir, "floor-vars.json")
     with open(playbook, "w", encoding="utf-8") as stream:
         stream.write(FLOOR_PLAYBOOK)
-    # The objects include Secrets: the file is private (mode 0600) in a private folder.
-    descriptor = os.open(variables, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        json.dump({"floor_objects": objects, "floor_kubeconfig": emulator.kubeconfig, "floor_context": emulator.context,
-                   "floor_field_manager": FIELD_MANAGER, "ansible_python_interpreter": os.path.join(manifests.VENV_BIN, "python"),
-                   "ansible_connection": "local"}, stream)
-    args = [os.path.join(manifests.VENV_BIN, "ansible-playbook"), playbook, "-i", "localhost,", "-e", "@" + variables]
-    run_env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    run_env.update(env or {})
-
-    def run_floor():
-        process = subprocess.run(args, cwd=REPOSITORY_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 universal_newlines=True, check=False)
-        return manifests.PlaybookRun(args, process.returncode, process.stdout)
-
-    seconds, run, requests = _requests_during(emulator, run_floor)
+    # The objects include Secrets: the runner hands them over in a private file (mode 0600).
+    variables = {"floor_objects": objects, "floor_kubeconfig": emulator.kubeconfig, "floor_context": emulator.context,
+                 "floor_field_manager": FIELD_MANAGER, "ansible_python_interpreter": os.path.join(manifests.VENV_BIN, "python"),
+                 "ansible_connection": "local"}
+    seconds, run, requests = _requests_during(emulator, run_playbook, playbook, inventory="localhost,", extra_vars=variables, env=env)
     measurement = Measurement(seconds, run, requests)
     _check(measurement, "the floor playbook")
     return measurement

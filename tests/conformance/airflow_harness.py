@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +17,8 @@ from urllib.parse import quote
 
 import pytest
 import yaml
+
+from tests.support.playbook import PlaybookTimeout, run_playbook
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE_DIR = Path(__file__).resolve().parent
@@ -201,16 +202,6 @@ def write_private(path, text):
 # -- Ansible: run the collection's modules and playbooks ------------------------------------------
 
 
-def _ansible_bin(tool):
-    for candidate in (Path(sys.executable).parent / tool, REPOSITORY_ROOT / ".venv" / "bin" / tool):
-        if candidate.exists():
-            return str(candidate)
-    found = shutil.which(tool)
-    if not found:
-        pytest.fail("%s not found: run `make setup-test`" % tool, pytrace=False)
-    return found
-
-
 class _UnsafeDumper(yaml.SafeDumper):
     """Dump every string as ``!unsafe`` so that Ansible never templates test data."""
 
@@ -238,17 +229,8 @@ _MODULE_PLAYBOOK = """\
 """
 
 
-def _ansible_env():
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_CONFIG": str(REPOSITORY_ROOT / "ansible.cfg"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "PATH": "%s:%s" % (Path(_ansible_bin("ansible-playbook")).parent, os.environ.get("PATH", "")),
-        }
-    )
-    return env
+# The repository's ansible.cfg (the checkout on the collections path), whatever the caller set.
+_ANSIBLE_ENV = {"ANSIBLE_CONFIG": str(REPOSITORY_ROOT / "ansible.cfg")}
 
 
 def run_module(module, calls):
@@ -271,20 +253,13 @@ def run_module(module, calls):
                 allow_unicode=True,
             ),
         )
-        completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [_ansible_bin("ansible-playbook"), str(playbook), "-e", "@" + str(extra_vars)],
-            cwd=str(REPOSITORY_ROOT),
-            env=_ansible_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            universal_newlines=True,
-            timeout=300,
-            check=False,
-        )
-        if completed.returncode != 0 or not output.exists():
+        try:
+            run = run_playbook(playbook, extra_vars=[extra_vars], env=_ANSIBLE_ENV, timeout=300)
+        except PlaybookTimeout as timeout:  # reported below, through _tail's redaction
+            run = timeout.run
+        if run.returncode != 0 or not output.exists():
             pytest.fail(
-                "ansible-playbook running %s failed (exit %d):\n%s" % (module, completed.returncode, _tail(completed.stdout)),
+                "ansible-playbook running %s failed (exit %d):\n%s" % (module, run.returncode, _tail(run.output)),
                 pytrace=False,
             )
         results = json.loads(output.read_text(encoding="utf-8"))
@@ -301,27 +276,14 @@ def run_site_render(render_dir):
     """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>``."""
     if not (REPOSITORY_ROOT / "site.yml").exists():
         pytest.fail("site.yml does not exist yet: the config role cannot be rendered", pytrace=False)
-    completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [
-            _ansible_bin("ansible-playbook"),
-            "site.yml",
-            "-i",
-            "inventories/local",
-            "-e",
-            "sink_render_dir=%s" % render_dir,
-        ],
-        cwd=str(REPOSITORY_ROOT),
-        env=_ansible_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        universal_newlines=True,
-        timeout=600,
-        check=False,
-    )
-    if completed.returncode != 0:
+    try:
+        run = run_playbook("site.yml", inventory="inventories/local", extra_vars={"sink_render_dir": str(render_dir)},
+                           env=_ANSIBLE_ENV, timeout=600)
+    except PlaybookTimeout as timeout:  # reported below, through _tail's redaction
+        run = timeout.run
+    if run.returncode != 0:
         pytest.fail(
-            "rendering site.yml failed (exit %d):\n%s" % (completed.returncode, _tail(completed.stdout)),
+            "rendering site.yml failed (exit %d):\n%s" % (run.returncode, _tail(run.output)),
             pytrace=False,
         )
 

@@ -21,7 +21,6 @@ import concurrent.futures
 import json
 import os
 import stat
-import subprocess
 
 import pytest
 import yaml
@@ -29,6 +28,7 @@ import yaml
 from tests.support import cloud_contract, cloud_fakes, manifests, module_calls
 from tests.support.fake_cloud_sql import FakeCloudSql
 from tests.support.fake_gke import FakeGke
+from tests.support.playbook import run_playbook
 
 pytestmark = [pytest.mark.slow, pytest.mark.emulator]
 
@@ -122,22 +122,11 @@ def _run(cloud, shadow_root, emulator, env, extra, arguments=()):
     run_env.update(env)
     with open(cloud.call_log, "a") as stream:
         stream.write(json.dumps({"run": index}) + "\n")
-    cloud.runs.append(_playbook(cloud.platform, extra_vars, run_env, arguments=arguments))
+    # <wrapper of site.yml> -i inventories/<platform>: the inventory as committed (not
+    # manifests.run_playbook, which adds the no-cloud overrides), plus the test's extra vars.
+    cloud.runs.append(run_playbook(CONTRACT_PLAYBOOK, inventory=os.path.join("inventories", cloud.platform),
+                                   extra_vars=extra_vars, args=arguments, env=run_env))
     return cloud.runs[-1]
-
-
-def _playbook(platform, extra_vars, env, playbook=CONTRACT_PLAYBOOK, arguments=()):
-    """ansible-playbook <wrapper of site.yml> -i inventories/<platform>: the inventory as committed
-    (not manifests.run_playbook, which adds the no-cloud overrides), plus the test's extra vars."""
-    args = [os.path.join(manifests.VENV_BIN, "ansible-playbook"), playbook, "-i", os.path.join("inventories", platform),
-            "-e", json.dumps(extra_vars)] + list(arguments)
-    run_env = dict(os.environ)
-    run_env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
-                    "PATH": manifests.VENV_BIN + os.pathsep + os.environ.get("PATH", "")})
-    run_env.update(env)
-    process = subprocess.run(args, cwd=manifests.REPOSITORY_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True, check=False)
-    return manifests.PlaybookRun(args, process.returncode, process.stdout)
 
 
 def _calls_of_run(cloud, index):
@@ -207,7 +196,7 @@ def local(tmp_path_factory):
     """inventories/local rendered through the same wrapper, for the contract comparison."""
     workdir = str(tmp_path_factory.mktemp("local"))
     run = manifests.run_playbook("local", os.path.join(workdir, "render"), playbook=CONTRACT_PLAYBOOK,
-                                 extra_args=["-e", json.dumps({"cloud_contract_file": os.path.join(workdir, "contract.json")})])
+                                 extra_vars={"cloud_contract_file": os.path.join(workdir, "contract.json")})
     assert run.returncode == 0, run.tail()
     with open(os.path.join(workdir, "contract.json")) as stream:
         contract = json.load(stream)
@@ -406,7 +395,8 @@ def destroyed(converged, k8s_emulator, shadow_root):
             sql.add_instance(GCP_PROJECT, inventory_vars("gcp")["database_gcp_instance_name"], deletion_protection=True)
             if platform == "gcp":
                 extra["database_gcp_api_endpoint"] = sql.url
-            results[platform] = _playbook(platform, extra, env, playbook=os.path.join("playbooks", "destroy.yml"))
+            results[platform] = run_playbook(os.path.join("playbooks", "destroy.yml"), inventory=os.path.join("inventories", platform),
+                                             extra_vars=extra, env=env)
             cloud.destroy_sql_requests = list(sql.requests)
     return results
 

@@ -15,6 +15,7 @@ into the same folder, for idempotence), a variant with other replicas, Service t
 URL and NetworkPolicies, and a variant that differs only in the image tag.
 """
 
+import concurrent.futures
 import configparser
 import glob
 import hashlib
@@ -27,8 +28,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.support.playbook import ANSIBLE_PLAYBOOK, run_playbook
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(REPO_ROOT, ".venv", "bin", "ansible-playbook")
 
 # Deployments and Jobs that run the Airflow image (the statsd exporter does not).
 AIRFLOW_WORKLOADS = {
@@ -56,10 +58,11 @@ pytestmark = pytest.mark.slow
 class Render:
     """One finished run of site.yml: its output folder, exit code, output and manifests."""
 
-    def __init__(self, folder, process, output):
+    def __init__(self, folder, run):
         self.folder = folder
-        self.returncode = process.returncode
-        self.output = output
+        self.returncode = run.returncode
+        self.output = run.output
+        self.recap = run.recap
 
     def check(self):
         assert self.returncode == 0, "site.yml failed:\n" + self.output[-6000:]
@@ -67,9 +70,8 @@ class Render:
 
     @property
     def changed(self):
-        match = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", self.output)
-        assert match, "no PLAY RECAP in the output:\n" + self.output[-3000:]
-        return int(match.group(1))
+        assert "localhost" in self.recap, "no PLAY RECAP in the output:\n" + self.output[-3000:]
+        return self.recap["localhost"]["changed"]
 
     def objects(self):
         """Every rendered object (Secrets included; their content is never printed)."""
@@ -110,23 +112,16 @@ class Render:
         return {name: obj for name, obj in self.kind("Job").items() if JOB_NAME.match(name)}
 
 
-def _start(folder, extra_vars):
-    command = [ANSIBLE_PLAYBOOK, "site.yml", "-i", "inventories/local", "-e", "sink_render_dir=%s" % folder]
-    if extra_vars:
-        command += ["-e", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+def _render(folder, extra_vars):
+    run = run_playbook("site.yml", inventory="inventories/local", extra_vars=dict({"sink_render_dir": folder}, **(extra_vars or {})))
+    return Render(folder, run)
 
 
 def _run_together(runs):
-    """Start every (folder, extra_vars) at once, wait for all; return their Renders."""
-    started = [(folder, _start(folder, extra_vars)) for folder, extra_vars in runs]
-    results = []
-    for folder, process in started:
-        output, dummy = process.communicate(timeout=1800)
-        results.append(Render(folder, process, output))
-    return results
+    """Run every (folder, extra_vars) at once, wait for all; return their Renders."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = [pool.submit(_render, folder, extra_vars) for folder, extra_vars in runs]
+        return [future.result() for future in futures]
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,17 @@ which proves authentication is really checked.
 
 import json
 import os
-import subprocess
 import sys
 import uuid
 
 import pytest
 
+from tests.support.playbook import run_playbook
+
 psycopg2 = pytest.importorskip("psycopg2")
 sqlalchemy = pytest.importorskip("sqlalchemy")
 
 pytestmark = pytest.mark.postgres
-
-REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
 # Every character that needs escaping in some part of a URI, quotes, spaces and non-ASCII.
 PASSWORD = "p@ss:w/rd?#[x]%41+&= 'single' \"double\" ü中🐍;,$!~ end"
@@ -100,24 +98,14 @@ def built_uris(awkward_login, tmp_path_factory):
     playbook = work / "build_uris.yml"
     playbook.write_text(PLAYBOOK, encoding="utf-8")
     result_file = work / "uris.json"
-    extra_vars = work / "vars.json"
-    fd = os.open(extra_vars, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"connection_cases": list(cases.values()), "result_file": str(result_file)}, handle)
-
-    proc = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local",
-         "-e", "ansible_python_interpreter=" + sys.executable, "-e", "@" + str(extra_vars), str(playbook)],
-        cwd=REPOSITORY_ROOT,  # ansible.cfg there puts the checkout on the collections path
-        env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        universal_newlines=True,
-        timeout=300,
-        check=False,
+    run = run_playbook(
+        playbook, inventory="localhost,", args=("-c", "local"), timeout=300,
+        # The runner's cwd, the repository root: ansible.cfg there puts the checkout on the collections path.
+        extra_vars={"ansible_python_interpreter": sys.executable, "connection_cases": list(cases.values()),
+                    "result_file": str(result_file)},
     )
-    output = proc.stdout
-    assert proc.returncode == 0, output
+    output = run.output
+    assert run.returncode == 0, output
     # no_log held: neither the password nor its encoded form reached the output.
     assert "p@ss" not in output and "p%40ss" not in output
     assert (os.stat(result_file).st_mode & 0o777) == 0o600

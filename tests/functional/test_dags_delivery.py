@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.manifests import VENV_BIN, PlaybookRun
+from tests.support.playbook import run_playbook
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -55,11 +55,7 @@ def deliver(emulator, dags_dir, **extra):
                   "airflow_namespace": NAMESPACE, "airflow_environment_name": "dags-delivery",
                   "dags_source_dir": str(dags_dir)}
     extra_vars.update(extra)
-    args = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "inventories/local", str(PLAYBOOK), "-e", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    process = subprocess.run(args, cwd=str(REPOSITORY_ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True, check=False)
-    run = PlaybookRun(args, process.returncode, process.stdout)
+    run = run_playbook(PLAYBOOK, inventory="inventories/local", extra_vars=extra_vars)
     assert run.returncode == 0, run.tail(80)
     return run
 

@@ -21,8 +21,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -31,9 +29,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.playbook import ANSIBLE_PLAYBOOK, run_playbook
+
 pytestmark = pytest.mark.emulator
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 FIELD_MANAGER = "airflow-k8s-cloud"
 NAMESPACE = "airflow-emulated"
@@ -66,27 +65,19 @@ REQUIRED_KINDS = {
     "PodDisruptionBudget", "NetworkPolicy", "Ingress", "CSIDriver",
 }
 
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
-    r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)",
-    re.MULTILINE,
-)
-
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
 
-class PlaybookRun:
-    """One ``ansible-playbook`` run: exit code, output, PLAY RECAP and the requests it made."""
+class EmulatorRun:
+    """One ``ansible-playbook`` run: exit code, output, the host's PLAY RECAP and the requests it made."""
 
-    def __init__(self, completed, requests):
-        self.returncode = completed.returncode
-        self.output = completed.stdout + completed.stderr
+    def __init__(self, run, requests):
+        self.returncode = run.returncode
+        self.output = run.output
         self.requests = requests
-        recaps = [match.groupdict() for match in RECAP.finditer(completed.stdout)]
-        self.recap = {key: (int(value) if key != "host" else value) for key, value in recaps[-1].items()} \
-            if recaps else None
+        self.recap = run.recap.get("localhost")
 
     def assert_succeeded(self):
         assert self.returncode == 0, self.output
@@ -94,33 +85,15 @@ class PlaybookRun:
         assert self.recap["failed"] == 0 and self.recap["unreachable"] == 0, self.output
 
 
-def ansible_playbook_executable():
-    """The ``ansible-playbook`` of the virtualenv running the tests (``.venv/bin``)."""
-    for candidate in (Path(sys.executable).parent / "ansible-playbook", REPOSITORY_ROOT / ".venv/bin/ansible-playbook"):
-        if candidate.exists():
-            return str(candidate)
-    pytest.skip("ansible-playbook is not installed next to %s or in .venv/bin" % sys.executable)
-    return None
-
-
-def run_playbook(emulator, playbook, extra_vars, *options, cache_dir):
-    """Run a playbook from the repository root (so ansible.cfg applies) against ``emulator``."""
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("K8S_AUTH_", "ANSIBLE_"))}
-    environment.update({
-        "K8S_AUTH_KUBECONFIG": emulator.kubeconfig,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        # kubernetes.core caches API discovery in the temporary directory: keep it per test module.
-        "TMPDIR": str(cache_dir),
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-    })
-    command = [ansible_playbook_executable(), "-i", "localhost,", str(PLAYBOOKS / playbook),
-               "-e", json.dumps(extra_vars)] + list(options)
+def run_against(emulator, playbook, extra_vars, *options, cache_dir):
+    """Run a playbook of tests/functional/playbooks against ``emulator``; returns an :class:`EmulatorRun`."""
+    if not os.path.exists(ANSIBLE_PLAYBOOK):
+        pytest.skip("%s is not installed: run `make setup-test`" % ANSIBLE_PLAYBOOK)
     logged_before = len(emulator.read_request_log())
-    completed = subprocess.run(command, cwd=str(REPOSITORY_ROOT), env=environment, capture_output=True, text=True,
-                               timeout=600, check=False)
-    return PlaybookRun(completed, emulator.read_request_log()[logged_before:])
+    # kubernetes.core caches API discovery in the temporary directory: keep it per test module.
+    run = run_playbook(PLAYBOOKS / playbook, inventory="localhost,", extra_vars=extra_vars, args=options, timeout=600,
+                       env={"K8S_AUTH_KUBECONFIG": emulator.kubeconfig, "TMPDIR": str(cache_dir)})
+    return EmulatorRun(run, emulator.read_request_log()[logged_before:])
 
 
 def api(emulator, method, path, body=None, content_type="application/json", **query):
@@ -168,15 +141,15 @@ def discovery_cache(tmp_path_factory):
 def converged(k8s_emulator, discovery_cache):
     """Apply every kind twice, then once more with ``--check``; snapshots after each run."""
     runs = {}
-    runs["first"] = run_playbook(k8s_emulator, "emulator_apply.yml", {"emulator_namespace": NAMESPACE},
-                                 cache_dir=discovery_cache)
+    runs["first"] = run_against(k8s_emulator, "emulator_apply.yml", {"emulator_namespace": NAMESPACE},
+                                cache_dir=discovery_cache)
     runs["first"].assert_succeeded()
     runs["after_first"] = snapshot(k8s_emulator, NAMESPACE)
-    runs["second"] = run_playbook(k8s_emulator, "emulator_apply.yml", {"emulator_namespace": NAMESPACE},
-                                  cache_dir=discovery_cache)
-    runs["after_second"] = snapshot(k8s_emulator, NAMESPACE)
-    runs["check"] = run_playbook(k8s_emulator, "emulator_apply.yml", {"emulator_namespace": NAMESPACE}, "--check",
+    runs["second"] = run_against(k8s_emulator, "emulator_apply.yml", {"emulator_namespace": NAMESPACE},
                                  cache_dir=discovery_cache)
+    runs["after_second"] = snapshot(k8s_emulator, NAMESPACE)
+    runs["check"] = run_against(k8s_emulator, "emulator_apply.yml", {"emulator_namespace": NAMESPACE}, "--check",
+                                cache_dir=discovery_cache)
     runs["after_check"] = snapshot(k8s_emulator, NAMESPACE)
     return runs
 
@@ -273,9 +246,9 @@ def _configmap(emulator, namespace):
 
 def _converge_small(emulator, namespace, cache_dir):
     """The namespace and its two ConfigMaps, in one k8s call."""
-    run_playbook(emulator, "emulator_apply.yml",
-                 {"emulator_namespace": namespace, "emulator_only_kinds": ["Namespace", "ConfigMap"]},
-                 cache_dir=cache_dir).assert_succeeded()
+    run_against(emulator, "emulator_apply.yml",
+                {"emulator_namespace": namespace, "emulator_only_kinds": ["Namespace", "ConfigMap"]},
+                cache_dir=cache_dir).assert_succeeded()
 
 
 def _configmaps_one_by_one(parallelism, namespace):
@@ -290,8 +263,8 @@ def test_check_mode_reports_a_modified_object_as_changed_but_does_not_write_it(k
     _converge_small(k8s_emulator, namespace, discovery_cache)
     before = _configmap(k8s_emulator, namespace)
 
-    check = run_playbook(k8s_emulator, "emulator_apply.yml", _configmaps_one_by_one("64", namespace),
-                         "--check", "--diff", cache_dir=discovery_cache)
+    check = run_against(k8s_emulator, "emulator_apply.yml", _configmaps_one_by_one("64", namespace),
+                        "--check", "--diff", cache_dir=discovery_cache)
     check.assert_succeeded()
     assert check.recap["changed"] == 1, check.output
     assert re.search(r"^-\s+parallelism: '32'$", check.output, re.MULTILINE), check.output
@@ -308,8 +281,8 @@ def test_a_changed_field_is_reported_as_changed_with_a_diff(k8s_emulator, discov
     namespace = "emulated-diff"
     _converge_small(k8s_emulator, namespace, discovery_cache)
 
-    changed = run_playbook(k8s_emulator, "emulator_apply.yml", _configmaps_one_by_one("64", namespace), "--diff",
-                           cache_dir=discovery_cache)
+    changed = run_against(k8s_emulator, "emulator_apply.yml", _configmaps_one_by_one("64", namespace), "--diff",
+                          cache_dir=discovery_cache)
     changed.assert_succeeded()
     assert changed.recap["changed"] == 1, changed.output
     assert re.search(r"^-\s+parallelism: '32'$", changed.output, re.MULTILINE), changed.output
@@ -317,8 +290,8 @@ def test_a_changed_field_is_reported_as_changed_with_a_diff(k8s_emulator, discov
     assert "ok: [localhost] => (item=ConfigMap/airflow-pod-template)" in changed.output
     assert _configmap(k8s_emulator, namespace)["data"]["parallelism"] == "64"
 
-    again = run_playbook(k8s_emulator, "emulator_apply.yml", _configmaps_one_by_one("64", namespace), "--diff",
-                         cache_dir=discovery_cache)
+    again = run_against(k8s_emulator, "emulator_apply.yml", _configmaps_one_by_one("64", namespace), "--diff",
+                        cache_dir=discovery_cache)
     again.assert_succeeded()
     assert again.recap["changed"] == 0, again.output
 
@@ -326,9 +299,9 @@ def test_a_changed_field_is_reported_as_changed_with_a_diff(k8s_emulator, discov
 @pytest.mark.slow
 def test_k8s_info_finds_objects_by_name_and_by_label_selector(converged, k8s_emulator, discovery_cache, tmp_path):
     output = tmp_path / "found.json"
-    run = run_playbook(k8s_emulator, "emulator_info.yml",
-                       {"emulator_namespace": NAMESPACE, "emulator_info_output": str(output)},
-                       cache_dir=discovery_cache)
+    run = run_against(k8s_emulator, "emulator_info.yml",
+                      {"emulator_namespace": NAMESPACE, "emulator_info_output": str(output)},
+                      cache_dir=discovery_cache)
     run.assert_succeeded()
     found = json.loads(output.read_text(encoding="utf-8"))
 
@@ -349,9 +322,9 @@ def test_k8s_info_finds_objects_by_name_and_by_label_selector(converged, k8s_emu
 @pytest.mark.slow
 def test_wait_times_out_when_the_emulator_does_not_fake_ready_status(k8s_emulator_factory, tmp_path):
     emulator = k8s_emulator_factory(workload_status="none")
-    run = run_playbook(emulator, "emulator_apply.yml",
-                       {"emulator_namespace": "never-ready", "emulator_only_kinds": ["Namespace", "Deployment"],
-                        "emulator_wait_timeout": 2}, cache_dir=tmp_path)
+    run = run_against(emulator, "emulator_apply.yml",
+                      {"emulator_namespace": "never-ready", "emulator_only_kinds": ["Namespace", "Deployment"],
+                       "emulator_wait_timeout": 2}, cache_dir=tmp_path)
     assert run.returncode != 0
     assert run.recap["failed"] == 1, run.output
     assert "Timed out waiting on resource" in run.output

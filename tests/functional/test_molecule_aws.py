@@ -14,13 +14,55 @@ confirmation and otherwise removes everything of the environment but the final s
 proven: the behaviour of real AWS services or a real EKS cluster.
 """
 
+import os
+import sys
+
 import pytest
+import yaml
 
+from tests.support import molecule
 from tests.support.molecule import require_steps, run_molecule
+from tests.support.playbook import REPOSITORY_ROOT, run_playbook
 
-pytestmark = [pytest.mark.molecule, pytest.mark.slow]
+CREATE = os.path.join(REPOSITORY_ROOT, "molecule", "aws", "create.yml")
+# create.yml's first play's vars, then its lifetime as Ansible evaluates it.
+LIFETIME_PLAYBOOK = """\
+- name: Evaluate the lifetime of the scenario's servers
+  hosts: localhost
+  gather_facts: false
+  vars_files:
+    - create_vars.yml
+  tasks:
+    - name: Hand it to the test
+      ansible.builtin.copy:
+        content: "{{ create_lifetime | int }}"
+        dest: "{{ lifetime_file }}"
+        mode: "0600"
+"""
 
 
+def test_the_servers_outlive_the_wait_for_the_scenario(tmp_path):
+    """create.yml's servers stop by themselves after ``create_lifetime`` seconds; run_molecule waits up
+    to scenario_timeout("aws") for the scenario. Servers that die first fail a slow run on a loaded
+    machine. The lifetime is evaluated by Ansible with the environment molecule.yml gives create.yml."""
+    wait = molecule.scenario_timeout("aws")
+    with open(CREATE, encoding="utf-8") as stream:
+        servers_play = yaml.safe_load(stream)[0]
+    start = [task for task in servers_play["tasks"] if task["name"] == "Start the servers in the background"]
+    assert [task["async"] for task in start] == ["{{ create_lifetime }}"]
+    (tmp_path / "create_vars.yml").write_text(yaml.safe_dump(servers_play["vars"]), encoding="utf-8")
+    (tmp_path / "lifetime.yml").write_text(LIFETIME_PLAYBOOK, encoding="utf-8")
+    scenario_env = molecule.scenario_settings("aws")["ansible"]["env"]
+    run = run_playbook(tmp_path / "lifetime.yml", inventory="localhost,", expect_ok=True,
+                       env={molecule.TIMEOUT_VARIABLE: scenario_env[molecule.TIMEOUT_VARIABLE]},
+                       extra_vars={"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                                   "lifetime_file": str(tmp_path / "lifetime")})
+    lifetime = int((tmp_path / "lifetime").read_text(encoding="utf-8"))
+    assert lifetime >= wait, "the servers die after %d s, but Molecule may run for %d s:\n%s" % (lifetime, wait, run.tail())
+
+
+@pytest.mark.molecule
+@pytest.mark.slow
 def test_molecule_aws_scenario_passes(tmp_path):
     pytest.importorskip("moto", reason="moto[server] is needed (requirements-test.txt)")
     # The scenario brings its own fake credentials; never the caller's real ones.

@@ -50,7 +50,7 @@ FLAVOURS = {
 
 def _render(name, tmp_root):
     folder = tmp_root / name
-    run = manifests.run_playbook("local", str(folder), extra_args=("--tags", TAGS, "-e", json.dumps(FLAVOURS[name])))
+    run = manifests.run_playbook("local", str(folder), extra_vars=FLAVOURS[name], extra_args=("--tags", TAGS))
     return folder, run
 
 
@@ -173,7 +173,7 @@ INCONSISTENT = {
 def test_inconsistent_settings_fail_naming_the_variable(tmp_path):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         runs = {variable: pool.submit(manifests.run_playbook, "local", str(tmp_path / variable),
-                                      extra_args=("--tags", "config", "-e", json.dumps(bad)))
+                                      extra_vars=bad, extra_args=("--tags", "config"))
                 for variable, bad in INCONSISTENT.items()}
         for variable, future in runs.items():
             run = future.result()

@@ -10,7 +10,6 @@ that are secrets must not be echoed in the failure message.
 """
 
 import concurrent.futures
-import json
 import os
 
 import pytest
@@ -53,8 +52,7 @@ def failed_runs(tmp_path_factory):
         futures = {}
         for case_id, inventory, extra_vars, _variable in CASES:
             folder = os.path.join(root, case_id)
-            futures[case_id] = (folder, pool.submit(manifests.run_playbook, inventory, folder,
-                                                    extra_args=["-e", json.dumps(extra_vars)]))
+            futures[case_id] = (folder, pool.submit(manifests.run_playbook, inventory, folder, extra_vars=extra_vars))
         for case_id, (folder, future) in futures.items():
             results[case_id] = (folder, future.result())
     return results

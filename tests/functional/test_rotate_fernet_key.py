@@ -19,14 +19,12 @@ that ``airflow rotate-fernet-key`` re-encrypts data is Airflow's part, not emula
 import base64
 import hashlib
 import json
-import os
-import subprocess
 import urllib.request
 
 import pytest
 import yaml
 
-from tests.support import manifests
+from tests.support.playbook import run_playbook
 
 cryptography_fernet = pytest.importorskip("cryptography.fernet")
 
@@ -56,17 +54,6 @@ def _deployment(name, env):
                  "template": {"metadata": {"labels": labels},
                               "spec": {"containers": [{"name": name, "image": "example/" + name, "env": env}]}}},
     }
-
-
-def _playbook(inventory, playbook, *arguments):
-    """Run a playbook of the checkout with ``inventory``; returns a :class:`manifests.PlaybookRun`."""
-    args = [os.path.join(manifests.VENV_BIN, "ansible-playbook"), playbook, "-i", str(inventory)] + list(arguments)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "K8S_AUTH_"))}
-    env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
-                "PATH": manifests.VENV_BIN + os.pathsep + os.environ.get("PATH", "")})
-    process = subprocess.run(args, cwd=manifests.REPOSITORY_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True, check=False, timeout=1200)
-    return manifests.PlaybookRun(args, process.returncode, process.stdout)
 
 
 def _fernet_keys(emulator):
@@ -99,7 +86,7 @@ def rotation(k8s_emulator, tmp_path_factory):
                  # No database role in a --tags namespace,secrets run: the URI is given.
                  "secrets_metadata_connection": "postgresql://airflow:not-a-real-password@database:5432/airflow"},
     }}), encoding="utf-8")
-    seed = _playbook(inventory, "site.yml", "--tags", "namespace,secrets")
+    seed = run_playbook("site.yml", inventory=inventory, args=("--tags", "namespace,secrets"), timeout=1200)
     assert seed.returncode == 0, seed.tail()
     fernet_reference = [{"name": "AIRFLOW__CORE__FERNET_KEY",
                          "valueFrom": {"secretKeyRef": {"name": FERNET_SECRET, "key": "fernet-key"}}}]
@@ -108,7 +95,7 @@ def rotation(k8s_emulator, tmp_path_factory):
 
     old_keys = _fernet_keys(k8s_emulator)
     token = cryptography_fernet.Fernet(old_keys[0].encode("ascii")).encrypt(b"connection password")
-    run = _playbook(inventory, "playbooks/rotate_fernet_key.yml")
+    run = run_playbook("playbooks/rotate_fernet_key.yml", inventory=inventory, timeout=1200)
     return {"emulator": k8s_emulator, "inventory": inventory, "old_keys": old_keys, "token": token, "run": run,
             "new_keys": _fernet_keys(k8s_emulator) if run.returncode == 0 else None}
 
@@ -162,7 +149,7 @@ def test_no_key_appears_in_the_output(rotation):
 def test_site_keeps_the_rotated_key(rotation):
     """The next site.yml run reads the rotated value back and would write the same bytes."""
     assert rotation["run"].returncode == 0, rotation["run"].tail(80)
-    check = _playbook(rotation["inventory"], "site.yml", "--check", "--diff", "--tags", "secrets")
+    check = run_playbook("site.yml", inventory=rotation["inventory"], args=("--check", "--diff", "--tags", "secrets"), timeout=1200)
     assert check.returncode == 0, check.tail(80)
     assert check.changed == 0, check.changed_tasks()
     assert _fernet_keys(rotation["emulator"]) == rotation["new_keys"]
@@ -172,7 +159,8 @@ def test_drop_old_keeps_only_a_new_key(rotation):
     assert rotation["run"].returncode == 0, rotation["run"].tail(80)
     emulator = rotation["emulator"]
     restarted_before = _restarted_at(emulator, "airflow-scheduler")
-    run = _playbook(rotation["inventory"], "playbooks/rotate_fernet_key.yml", "-e", "rotate_fernet_key_drop_old=true")
+    run = run_playbook("playbooks/rotate_fernet_key.yml", inventory=rotation["inventory"],
+                       args=("-e", "rotate_fernet_key_drop_old=true"), timeout=1200)
     assert run.returncode == 0, run.tail(80)
     keys = _fernet_keys(emulator)
     assert len(keys) == 1 and keys[0] not in rotation["new_keys"]

@@ -5,32 +5,22 @@ What it must guarantee: private folders and 0600 Secret files, stable Secrets ac
 full run (never by a --tags run), and no writing into a folder that is not ours.
 """
 
-import json
 import os
-import re
 import stat
-import subprocess
 
 import pytest
 import yaml
 
-from tests.support.collection import REPO_ROOT, tool
+from tests.support.collection import REPO_ROOT
+from tests.support.playbook import run_playbook
 
 PLAYBOOK = os.path.join(REPO_ROOT, "tests", "functional", "playbooks", "sink_render.yml")
 
 
 def play(render_dir, *args, extra=None, expect_ok=True):
-    command = [tool("ansible-playbook"), "-i", "inventories/local", PLAYBOOK, "-e", "sink_render_dir=%s" % render_dir]
-    if extra:
-        command += ["-e", json.dumps(extra)]
-    result = subprocess.run(command + list(args), cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    if expect_ok:
-        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    return result
-
-
-def recap_changed(output):
-    return int(re.search(r"changed=(\d+)", output.split("PLAY RECAP", 1)[1]).group(1))
+    """sink_render.yml on inventories/local into ``render_dir``, with ``extra`` variables and ``args``."""
+    return run_playbook(PLAYBOOK, inventory="inventories/local", extra_vars=dict({"sink_render_dir": render_dir}, **(extra or {})),
+                        args=args, expect_ok=expect_ok)
 
 
 def mode(path):
@@ -51,10 +41,10 @@ def test_render_is_private_stable_and_idempotent(tmp_path):
     assert mode(out) == 0o700 and mode(out / "demo") == 0o700
     assert mode(secret_file) == 0o600
     assert mode(out / "demo" / "configmap-demo-config.yaml") == 0o644
-    assert token not in first.stdout
+    assert token not in first.output
 
     second = play(out, "--diff")
-    assert recap_changed(second.stdout) == 0
+    assert second.changed == 0
     assert load(secret_file)["data"]["token"] == token
     # Multi-line values are written as literal blocks, readable in review.
     assert "airflow.cfg: |" in (out / "demo" / "configmap-demo-config.yaml").read_text()
@@ -73,12 +63,12 @@ def test_check_mode_writes_nothing_and_diff_hides_secrets(tmp_path):
     extra = {"sink_test_objects": [{"apiVersion": "v1", "kind": "ConfigMap",
                                     "metadata": {"name": "added", "namespace": "airflow"}, "data": {"k": "v"}}]}
     check = play(out, "--check", "--diff", extra=extra)
-    assert recap_changed(check.stdout) > 0
-    assert "configmap-added.yaml" in check.stdout
+    assert check.changed > 0
+    assert "configmap-added.yaml" in check.output
     assert not (out / "demo" / "configmap-added.yaml").exists()
     assert {p: p.read_bytes() for p in out.rglob("*.yaml")} == before
     token = load(out / "demo" / "secret-demo-secret.yaml")["data"]["token"]
-    assert token not in check.stdout
+    assert token not in check.output
 
 
 def test_full_run_prunes_stale_manifests_but_tagged_run_does_not(tmp_path):
@@ -105,7 +95,7 @@ def test_refuses_a_folder_that_is_not_ours(tmp_path):
     (foreign / "notes.yaml").write_text("keep: me\n")
     result = play(foreign, expect_ok=False)
     assert result.returncode != 0
-    assert "sink_render_dir" in result.stdout
+    assert "sink_render_dir" in result.output
     assert (foreign / "notes.yaml").read_text() == "keep: me\n"
     assert not (foreign / "demo").exists()
 
@@ -118,5 +108,5 @@ def test_incomplete_objects_fail_before_anything_is_written(tmp_path, bad):
     out = tmp_path / "build"
     result = play(out, extra={"sink_test_objects": [bad]}, expect_ok=False)
     assert result.returncode != 0
-    assert "sink_run_objects.demo[1]" in result.stdout
+    assert "sink_run_objects.demo[1]" in result.output
     assert not out.exists()

@@ -28,8 +28,12 @@ import base64
 
 import yaml
 
+from tests.support import playbook as playbook_runner
+
 REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV_BIN = os.path.join(REPOSITORY_ROOT, ".venv", "bin")
+# Names callers (bench/, the Molecule helpers) use from this module.
+VENV_BIN = playbook_runner.VENV_BIN
+PlaybookRun = playbook_runner.PlaybookRun
 CHECKOV = os.path.join(REPOSITORY_ROOT, ".venv-checkov", "bin", "checkov")
 CHECKOV_SKIPS = os.path.join(REPOSITORY_ROOT, "tests", "checkov-skips.yaml")
 INVENTORIES = ("local", "azure", "aws", "gcp")
@@ -37,56 +41,23 @@ INVENTORIES = ("local", "azure", "aws", "gcp")
 MINIMUM_KUBERNETES_VERSION = "1.30"
 # Files of the render folder that are not Kubernetes objects.
 NOT_MANIFESTS = ("kustomization.yaml",)
-RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 
 
-class PlaybookRun(object):
-    """Result of one ``ansible-playbook`` run: return code, combined output and the recap."""
+def run_playbook(inventory, render_dir, playbook="site.yml", extra_args=(), check=False, env=None, extra_vars=None):
+    """Run a playbook of the checkout on ``inventories/<inventory>`` in render mode into ``render_dir``
+    (through :func:`tests.support.playbook.run_playbook`); returns its :class:`PlaybookRun`.
 
-    def __init__(self, args, returncode, output):
-        self.args = args
-        self.returncode = returncode
-        self.output = output
-        self.recap = {match.group("host"): {key: int(match.group(key)) for key in ("ok", "changed", "unreachable", "failed")}
-                      for match in RECAP.finditer(output)}
-
-    @property
-    def changed(self):
-        return sum(host["changed"] for host in self.recap.values())
-
-    def changed_tasks(self):
-        """Names of the tasks that reported a change (with the changed item, if any)."""
-        changed, task = [], None
-        for line in self.output.splitlines():
-            if line.startswith("TASK ["):
-                task = line[len("TASK ["):].rsplit("]", 1)[0]
-            elif line.startswith("changed: "):
-                changed.append("%s: %s" % (task, line[len("changed: "):]))
-        return changed
-
-    def tail(self, lines=60):
-        return "\n".join(self.output.splitlines()[-lines:])
-
-
-def run_playbook(inventory, render_dir, playbook="site.yml", extra_args=(), check=False, env=None):
-    """Run a playbook of the checkout on ``inventories/<inventory>`` in render mode into ``render_dir``."""
-    args = [os.path.join(VENV_BIN, "ansible-playbook"), playbook,
-            "-i", os.path.join("inventories", inventory), "-e", "sink_render_dir=%s" % render_dir]
-    # Inventories that provision cloud resources render without credentials with their no-cloud
-    # overrides (tests/functional/vars/no_cloud_<inventory>.yml); later -e arguments still win.
+    Inventories that provision cloud resources render without credentials with their no-cloud
+    overrides (tests/functional/vars/no_cloud_<inventory>.yml); ``extra_vars`` (a dict) and then
+    ``-e`` arguments in ``extra_args`` still win over them."""
+    sources = [{"sink_render_dir": os.fspath(render_dir)}]
     no_cloud = os.path.join(REPOSITORY_ROOT, "tests", "functional", "vars", "no_cloud_%s.yml" % inventory)
     if os.path.exists(no_cloud):
-        args.extend(["-e", "@" + no_cloud])
-    if check:
-        args.append("--check")
-    args.extend(extra_args)
-    run_env = dict(os.environ)
-    run_env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", "")})
-    run_env.update(env or {})
-    process = subprocess.run(args, cwd=REPOSITORY_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True, check=False)
-    return PlaybookRun(args, process.returncode, process.stdout)
+        sources.append(no_cloud)
+    if extra_vars:
+        sources.append(extra_vars)
+    return playbook_runner.run_playbook(playbook, inventory=os.path.join("inventories", inventory), extra_vars=sources,
+                                        args=(["--check"] if check else []) + list(extra_args), env=env)
 
 
 def manifest_files(render_dir):

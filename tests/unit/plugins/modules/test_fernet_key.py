@@ -17,7 +17,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -476,6 +475,8 @@ def _ansible_cli_available():
                     reason="ansible-test units exposes only ansible.module_utils; this needs ansible-core's CLI")
 def test_through_ansible_playbook_values_survive_and_never_reach_the_output(tmp_path):
     """AnsiballZ packaging, the controller's result handling and task-level no_log, for real."""
+    from ansible_collections.airflow_k8s.cloud.tests.support.playbook import run_playbook  # pylint: disable=import-outside-toplevel
+
     # .../ansible_collections/airflow_k8s/cloud/plugins/modules/fernet_key.py -> the collections root
     collections_root = os.path.abspath(os.path.join(os.path.dirname(fernet_key.__file__), "..", "..", "..", ".."))
     assert os.path.basename(collections_root) == "ansible_collections"
@@ -484,22 +485,17 @@ def test_through_ansible_playbook_values_survive_and_never_reach_the_output(tmp_
     result_file = tmp_path / "results.json"
     config = tmp_path / "ansible.cfg"
     config.write_text("[defaults]\n")
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.dirname(collections_root),
-        ANSIBLE_CONFIG=str(config),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "local_tmp"),
-        ANSIBLE_REMOTE_TEMP=str(tmp_path / "remote_tmp"),
-        ANSIBLE_NOCOLOR="1",
+    # The ansible-core that imports the module here (``python -m ansible``), in tmp_path with an empty
+    # ansible.cfg: the collection is found through ANSIBLE_COLLECTIONS_PATH only.
+    run = run_playbook(
+        playbook, inventory="localhost,", args=("-c", "local", "--diff", "-vvv"), cwd=tmp_path, timeout=300,
+        ansible_playbook=(sys.executable, "-m", "ansible", "playbook"),
+        extra_vars={"ansible_python_interpreter": sys.executable, "result_file": str(result_file)},
+        env={"ANSIBLE_COLLECTIONS_PATH": os.path.dirname(collections_root), "ANSIBLE_CONFIG": str(config),
+             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "local_tmp"), "ANSIBLE_REMOTE_TEMP": str(tmp_path / "remote_tmp")},
     )
-    completed = subprocess.run(
-        [sys.executable, "-m", "ansible", "playbook", "-i", "localhost,", "-c", "local",
-         "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "result_file=%s" % result_file,
-         "--diff", "-vvv", str(playbook)],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    output = completed.stdout + completed.stderr
-    assert completed.returncode == 0, output[-3000:]
+    output = run.output
+    assert run.returncode == 0, output[-3000:]
     results = json.loads(result_file.read_text())
 
     first = results["generated"]["fernet_key"]
