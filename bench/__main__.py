@@ -239,22 +239,9 @@ def render_floor(inventory, objects, render_dir, workdir, env=None):
     playbook = os.path.join(workdir, "render-floor.yml")
     with open(playbook, "w", encoding="utf-8") as stream:
         stream.write(RENDER_FLOOR_PLAYBOOK)
-    variables = os.path.join(workdir, "render-floor-vars-%s.json" % inventory)
-    # The objects include Secrets: the file is private (mode 0600) in a private folder.
-    descriptor = os.open(variables, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        json.dump({"floor_objects": objects, "floor_render_dir": render_dir}, stream)
-    args = [os.path.join(manifests.VENV_BIN, "ansible-playbook"), playbook, "-i", os.path.join("inventories", inventory),
-            "-e", "@" + variables]
-    run_env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    run_env.update(env or {})
-
-    def run_floor():
-        process = subprocess.run(args, cwd=REPOSITORY_ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 universal_newlines=True, check=False)
-        return manifests.PlaybookRun(args, process.returncode, process.stdout)
-
-    seconds, run = _timed(run_floor)
+    # The objects include Secrets: the runner hands them over in a private file (mode 0600).
+    variables = {"floor_objects": objects, "floor_render_dir": render_dir}
+    seconds, run = _timed(run_playbook, playbook, inventory=os.path.join("inventories", inventory), extra_vars=variables, env=env)
     measurement = Measurement(seconds, run)
     _check(measurement, "the render floor of inventories/%s" % inventory)
     return measurement

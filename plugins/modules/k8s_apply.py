@@ -65,6 +65,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Talks to the Kubernetes API from the host it runs on, normally the controller.
 notes:
   - Applies in one pass; an object that fails stops the run there and is named in the message.
     Objects applied before it stay applied, and a re-run converges.
@@ -97,13 +98,13 @@ objects:
   type: list
   elements: dict
   contains:
-    component: {description: The component that described it., type: str, sample: scheduler}
-    apiVersion: {description: Its apiVersion., type: str, sample: apps/v1}
-    kind: {description: Its kind., type: str, sample: Deployment}
-    namespace: {description: Its namespace, empty for cluster-scoped objects., type: str, sample: airflow}
-    name: {description: Its name., type: str, sample: airflow-scheduler}
-    secret: {description: Whether it is a Secret., type: bool, sample: false}
-    changed: {description: Whether it was (or in check mode would be) created or changed., type: bool, sample: false}
+    component: {description: "The component that described it.", type: str, sample: scheduler}
+    apiVersion: {description: "Its apiVersion.", type: str, sample: apps/v1}
+    kind: {description: "Its kind.", type: str, sample: Deployment}
+    namespace: {description: "Its namespace; empty for cluster-scoped objects.", type: str, sample: airflow}
+    name: {description: "Its name.", type: str, sample: airflow-scheduler}
+    secret: {description: "Whether it is a Secret.", type: bool, sample: false}
+    changed: {description: "Whether it was (or in check mode would be) created or changed.", type: bool, sample: false}
     rollout:
       description:
         - For Deployments, StatefulSets and DaemonSets C(ready) or C(pending), for Jobs also
