@@ -40,6 +40,13 @@ CASES = [
      "rbac_multi_namespace_namespaces"),
     ("bad_fernet_key", "local", {"secrets_fernet_key": SECRET_SENTINEL}, "secrets_fernet_key"),
     ("bad_storage_driver", "local", {"storage_driver": "ceph"}, "storage_driver"),
+    # Rotating and dropping the old key in one run would lose every value encrypted with it.
+    ("rotate_and_drop_fernet_key", "local", {"secrets_fernet_key_rotate": True, "secrets_fernet_key_keep": 0},
+     "secrets_fernet_key_keep=0 cannot be combined with secrets_fernet_key_rotate=true"),
+    # Component settings are checked before the sink writes anything (it writes once, at the end).
+    ("zero_scheduler_replicas", "local", {"scheduler_replicas": 0}, "scheduler_replicas"),
+    # A setting of an earlier release names its replacement.
+    ("removed_sink_health_check", "local", {"sink_health_check": False}, "sink_health_check was removed in 0.2.0: use verify_health_check"),
 ]
 
 
