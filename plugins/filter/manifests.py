@@ -24,9 +24,12 @@ def k8s_manifest_path(obj, component):
     return manifests.manifest_path(obj, component)
 
 
-def k8s_object_problems(objects, variable="sink_run_objects"):
-    """What makes objects unusable, one message per object; empty when every object is usable."""
-    return manifests.object_problems(objects, variable)
+def k8s_object_problems(objects, variable="sink_run_objects", secrets=None):
+    """What makes objects unusable, one message per object; empty when every object is usable.
+
+    ``secrets``: None accepts any kind, false refuses Secrets, true accepts only Secrets.
+    """
+    return manifests.object_problems(objects, variable, secrets)
 
 
 def _plural(count, word):

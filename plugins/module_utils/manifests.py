@@ -13,6 +13,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
+import json
 
 try:
     import yaml
@@ -32,16 +33,18 @@ LAST_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
-def object_problems(objects, variable):
+def object_problems(objects, variable, secrets=None):
     """Messages for objects that cannot be applied or rendered, each naming the object by position.
 
     ``objects`` is a list of objects, or a mapping of component name to such a list (the run's
     objects as the component roles hand them over); an empty result means every object is usable.
+    ``secrets``: None accepts any kind, False refuses Secrets (they belong in the no_log Secrets
+    option), True accepts only Secrets.
     """
     if isinstance(objects, dict):
         problems = []
         for component in sorted(objects):
-            problems.extend(object_problems(objects[component], "%s.%s" % (variable, component)))
+            problems.extend(object_problems(objects[component], "%s.%s" % (variable, component), secrets))
         return problems
     if not isinstance(objects, (list, tuple)):
         return ["%s must be a list of Kubernetes objects" % variable]
@@ -62,7 +65,43 @@ def object_problems(objects, variable):
             problems.append("%s: kind and metadata.name must not contain '/'" % where)
         if obj.get("kind") == "Secret" and "stringData" in obj:
             problems.append("%s is a Secret with stringData: use data (base64) so a re-apply is a no-op" % where)
+        if secrets is False and obj.get("kind") == "Secret":
+            problems.append("%s is a Secret: hand Secrets over apart from the other objects, which are not kept out of logs"
+                            % where)
+        if secrets is True and obj.get("kind") != "Secret":
+            problems.append("%s is not a Secret" % where)
     return problems
+
+
+def run_objects(module, objects_option="objects", secrets_option="secrets"):
+    """The objects and Secrets a sink module was given, merged by component; fails on bad input.
+
+    Secrets come as JSON text in a ``no_log`` option: Ansible then keeps them out of the module's
+    log entry (the syslog line every module writes with its arguments) and out of its output,
+    without masking every name and kind they contain, as a structured ``no_log`` option would.
+    Every value of their ``data`` is registered as a ``no_log`` value too, so it is masked wherever
+    else it could show. ``objects`` may not hold Secrets, so none is logged by mistake.
+    """
+    objects = module.params[objects_option] or {}
+    try:
+        secrets = json.loads(module.params[secrets_option] or "{}")
+    except ValueError:
+        module.fail_json(msg="%s must be JSON text: a mapping of component to a list of Secrets" % secrets_option)
+    if not isinstance(secrets, dict):
+        module.fail_json(msg="%s must be JSON text: a mapping of component to a list of Secrets" % secrets_option)
+    for listed in secrets.values():
+        for obj in listed if isinstance(listed, list) else []:
+            module.no_log_values.update(secret_values(obj))
+    for listed in objects.values():
+        for obj in listed if isinstance(listed, list) else []:
+            module.no_log_values.update(secret_values(obj))  # a Secret given by mistake: refused, and masked
+    problems = object_problems(objects, objects_option, secrets=False) + object_problems(secrets, secrets_option, secrets=True)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    merged = dict((component, list(listed)) for component, listed in objects.items())
+    for component, listed in secrets.items():
+        merged.setdefault(component, []).extend(listed)
+    return merged
 
 
 def with_labels(obj, labels):

@@ -25,19 +25,29 @@ description:
   - Why not M(kubernetes.core.k8s) with a list of definitions; with a list it returns the
     per-object diffs nested in its result, where C(--diff) does not show them, and it has no way to
     keep Secret content out of its diff and arguments while showing everything else. This module
-    returns one diff per changed object (Ansible shows them), names changed Secrets without their
-    content, registers every value of a Secret's C(data) as a C(no_log) value (so Ansible masks it
-    in any output, the module's arguments included), and reports per object whether it changed and
-    how its rollout stands, for the C(verify) role.
+    returns one diff per changed object (Ansible shows them), takes the Secrets in a C(no_log)
+    option (kept out of the module's log entry and output, in the same ordered pass), names changed
+    Secrets without their content, registers every value of a Secret's C(data) as a C(no_log)
+    value, and reports per object whether it changed and how its rollout stands, for the
+    C(verify) role.
   - Every object is checked before the first one is applied.
 options:
   objects:
     description:
       - The objects to apply, by component (the same shape as M(airflow_k8s.cloud.render_manifests) takes).
-      - Every object needs C(apiVersion), C(kind) and C(metadata.name); a Secret must use C(data)
-        (base64), not C(stringData), which server-side apply would report as changed on every run.
+      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here: pass
+        them in O(secrets).
     type: dict
     required: true
+  secrets:
+    description:
+      - The Secrets to apply, by component, as JSON text (C("{{ secrets_by_component | to_json }}")),
+        applied in the same ordered pass as O(objects).
+      - JSON text in a C(no_log) option keeps them out of the module's log entry and output. A Secret
+        must use C(data) (base64), not C(stringData), which server-side apply would report as changed
+        on every run.
+    type: str
+    default: "{}"
   labels:
     description: Labels added to every object; they win over an object's own labels of the same name.
     type: dict
@@ -85,6 +95,7 @@ EXAMPLES = r"""
           kind: ConfigMap
           metadata: {name: airflow-config, namespace: airflow}
           data: {parallelism: "32"}
+    secrets: "{{ {'secrets': secret_objects} | to_json }}"
     labels:
       app.kubernetes.io/managed-by: airflow_k8s.cloud
     kubeconfig: ~/.kube/config
@@ -145,6 +156,7 @@ def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         objects=dict(type="dict", required=True),
+        secrets=dict(type="str", default="{}", no_log=True),
         labels=dict(type="dict", default={}),
         field_manager=dict(type="str", default="airflow-k8s-cloud"),
         force_conflicts=dict(type="bool", default=True),
@@ -175,13 +187,7 @@ def main():
         module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
         module.fail_json(msg=missing_required_lib("the kubernetes.core collection (3.0 or later)"), exception=KUBERNETES_CORE_ERROR)
     module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
-    objects = module.params["objects"]
-    for listed in objects.values():
-        for obj in listed if isinstance(listed, list) else []:
-            module._module.no_log_values.update(manifests.secret_values(obj))
-    problems = manifests.object_problems(objects, "objects")
-    if problems:
-        module.fail_json(msg="; ".join(problems))
+    objects = manifests.run_objects(module._module)
 
     # managedFields are bookkeeping, not drift: kept out of the diffs and of the change decision.
     params = dict(module.params, state="present", apply=True, wait=False, force=False, label_selectors=None,

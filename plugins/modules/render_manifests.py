@@ -20,9 +20,10 @@ description:
     O(prune) is set, and writes C(kustomization.yaml) listing every manifest in the folder.
   - Folders are created with mode 0700. Files of objects of kind C(Secret) get mode 0600, all
     other files 0644. Files are only rewritten when their content or mode differs.
-  - Secrets travel in the same run as everything else. Their values never leave the module
-    (their diff names the file only) and the module registers every value of their C(data) as a
-    C(no_log) value, so Ansible masks them in any output, the module's arguments included.
+  - Secrets travel in the same run as everything else, in O(secrets): a C(no_log) option, so
+    Ansible keeps them out of the module's log entry and its output. Their values never leave the
+    module (their diff names the file only), and every value of their C(data) is registered as a
+    C(no_log) value, so it is masked wherever else it could show.
   - Refuses to write into an existing, non-empty O(path) that does not hold the marker file
     C(.airflow_k8s_cloud) (which it creates), because it removes stale manifests from folders it owns.
   - Every object is checked before anything is written.
@@ -37,10 +38,17 @@ options:
     description:
       - The objects to write, by component; the component is the sub-folder of its manifests
         (for example C(scheduler)).
-      - Every object needs C(apiVersion), C(kind) and C(metadata.name); a Secret must use C(data)
-        (base64), not C(stringData).
+      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here: pass
+        them in O(secrets).
     type: dict
     required: true
+  secrets:
+    description:
+      - The Secrets to write, by component, as JSON text (C("{{ secrets_by_component | to_json }}")).
+      - JSON text in a C(no_log) option keeps them out of the module's log entry and output; a Secret
+        must use C(data) (base64), not C(stringData). Their files get mode 0600.
+    type: str
+    default: "{}"
   labels:
     description: Labels added to every object; they win over an object's own labels of the same name.
     type: dict
@@ -84,7 +92,7 @@ EXAMPLES = r"""
           metadata:
             name: airflow-scheduler
             namespace: airflow
-      secrets: "{{ secret_objects }}"
+    secrets: "{{ {'secrets': secret_objects} | to_json }}"
     labels:
       app.kubernetes.io/managed-by: airflow_k8s.cloud
     prune: true
@@ -238,6 +246,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             objects=dict(type="dict", required=True),
+            secrets=dict(type="str", default="{}", no_log=True),
             labels=dict(type="dict", default={}),
             prune=dict(type="bool", default=False),
             kustomization=dict(type="bool", default=True),
@@ -248,15 +257,10 @@ def main():
         module.fail_json(msg=missing_required_lib("PyYAML"))
 
     root = module.params["path"]
-    objects = module.params["objects"]
-    for component, listed in objects.items():
-        for obj in listed if isinstance(listed, list) else []:
-            module.no_log_values.update(manifests.secret_values(obj))
+    objects = manifests.run_objects(module)
+    for component in objects:
         if not component or "/" in component or component in (".", ".."):
             module.fail_json(msg="objects: %r is not a plain folder name (a component)" % component)
-    problems = manifests.object_problems(objects, "objects")
-    if problems:
-        module.fail_json(msg="; ".join(problems))
     check_folder(module, root)
 
     files, planned, diffs, secrets = plan(module, root, objects, module.params["labels"])

@@ -12,8 +12,10 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
+import json
 import os
 import sys
+from unittest import mock
 
 import pytest
 
@@ -56,7 +58,11 @@ def emulator(tmp_path_factory):
 
 
 def apply(emulator, definitions, **kwargs):
-    args = {"objects": definitions, "kubeconfig": emulator.kubeconfig, "context": emulator.context,
+    """Apply ``definitions`` (by component); their Secrets go in the secrets option, as the sink passes them."""
+    args = {"objects": {component: [obj for obj in listed if obj.get("kind") != "Secret"] for component, listed in definitions.items()},
+            "secrets": json.dumps({component: [obj for obj in listed if obj.get("kind") == "Secret"]
+                                   for component, listed in definitions.items()}),
+            "kubeconfig": emulator.kubeconfig, "context": emulator.context,
             "labels": {"app.kubernetes.io/managed-by": "test"}}
     args.update(kwargs.pop("extra", {}))
     return run_module(k8s_apply, args, **kwargs)
@@ -113,13 +119,22 @@ def test_secrets_are_named_never_shown(emulator):
                                "before": "(Secret content hidden)\n", "after": "(Secret content hidden)\n"}]
     text = repr(result)
     assert "bmV3LXNlY3JldC12YWx1ZQ==" not in text and SECRET_VALUE not in text
-    assert result["invocation"]["module_args"]["objects"]["config"][1]["data"]["token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert result["invocation"]["module_args"]["secrets"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def test_secrets_stay_out_of_the_modules_log_entry(emulator):
+    """Every module logs its arguments (syslog/journald): the secrets option is not among them."""
+    logged = []
+    with mock.patch.object(k8s_apply.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append(msg)):
+        result, failed = apply(emulator, objects())
+    assert not failed and logged
+    assert SECRET_VALUE not in " ".join(logged) and "secrets=NOT_LOGGING_PARAMETER" in " ".join(logged)
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}, "objects.config[2] needs metadata.name"),
+    ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}, "objects.config[1] needs metadata.name"),
     ({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "team"}, "stringData": {"a": "b"}},
-     "objects.config[2] is a Secret with stringData"),
+     "secrets.config[1] is a Secret with stringData"),
 ])
 def test_unusable_objects_fail_before_any_request(emulator, bad, message):
     definitions = objects()

@@ -5,8 +5,10 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
 import os
 import stat
+from unittest import mock
 
 import yaml
 
@@ -25,7 +27,10 @@ def mode(path):
 
 
 def render(tmp_path, objects, extra=None, **kwargs):
-    args = {"path": str(tmp_path / "out"), "objects": {"demo": objects}}
+    """Render ``objects`` as the component demo; Secrets go in the secrets option, as the sink passes them."""
+    args = {"path": str(tmp_path / "out"),
+            "objects": {"demo": [obj for obj in objects if obj.get("kind") != "Secret"]},
+            "secrets": json.dumps({"demo": [obj for obj in objects if obj.get("kind") == "Secret"]})}
     args.update(extra or {})
     return run_module(render_manifests, args, **kwargs)
 
@@ -117,7 +122,7 @@ def test_secret_values_are_masked_in_everything_the_module_returns(tmp_path):
     """The module registers Secret data values as no_log values: even its arguments are masked."""
     result, failed = render(tmp_path, [CONFIG_MAP, SECRET], extra={"_ansible_verbosity": 3}, diff=True)
     assert not failed
-    assert result["invocation"]["module_args"]["objects"]["demo"][1]["data"]["token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert result["invocation"]["module_args"]["secrets"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert "c2VjcmV0LXZhbHVl" not in repr(result)
     assert "c2VjcmV0LXZhbHVl" in (tmp_path / "out" / "demo" / "secret-token.yaml").read_text()
 
@@ -125,4 +130,21 @@ def test_secret_values_are_masked_in_everything_the_module_returns(tmp_path):
 def test_two_objects_in_one_file_are_refused(tmp_path):
     result, failed = render(tmp_path, [CONFIG_MAP, CONFIG_MAP])
     assert failed and "demo/configmap-cfg.yaml" in result["msg"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_secrets_stay_out_of_the_modules_log_entry(tmp_path):
+    """Every module logs its arguments (syslog/journald): the secrets option is not among them."""
+    logged = []
+    with mock.patch.object(render_manifests.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append(msg)):
+        result, failed = render(tmp_path, [CONFIG_MAP, SECRET])
+    assert not failed and logged
+    assert "c2VjcmV0LXZhbHVl" not in " ".join(logged) and "secrets=NOT_LOGGING_PARAMETER" in " ".join(logged)
+
+
+def test_a_secret_among_the_objects_is_refused(tmp_path):
+    args = {"path": str(tmp_path / "out"), "objects": {"demo": [SECRET]}}
+    result, failed = run_module(render_manifests, args)
+    assert failed and "objects.demo[0] is a Secret: hand Secrets over apart" in result["msg"]
+    assert "c2VjcmV0LXZhbHVl" not in repr(result)
     assert not (tmp_path / "out").exists()
