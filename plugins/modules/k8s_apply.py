@@ -35,14 +35,14 @@ options:
   objects:
     description:
       - The objects to apply, by component (the same shape as M(airflow_k8s.cloud.render_manifests) takes).
-      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here: pass
-        them in O(secrets).
+      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here (they go in
+        O(secrets)).
     type: dict
     required: true
   secrets:
     description:
-      - The Secrets to apply, by component, as JSON text (C("{{ secrets_by_component | to_json }}")),
-        applied in the same ordered pass as O(objects).
+      - The Secrets to apply, by component, as JSON text (a mapping of component to a list of Secrets, for
+        example through the C(to_json) filter), applied in the same ordered pass as O(objects).
       - JSON text in a C(no_log) option keeps them out of the module's log entry and output. A Secret
         must use C(data) (base64), not C(stringData), which server-side apply would report as changed
         on every run.

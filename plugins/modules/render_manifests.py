@@ -20,7 +20,7 @@ description:
     O(prune) is set, and writes C(kustomization.yaml) listing every manifest in the folder.
   - Folders are created with mode 0700. Files of objects of kind C(Secret) get mode 0600, all
     other files 0644. Files are only rewritten when their content or mode differs.
-  - Secrets travel in the same run as everything else, in O(secrets): a C(no_log) option, so
+  - Secrets travel in the same run as everything else, in O(secrets), a C(no_log) option, so
     Ansible keeps them out of the module's log entry and its output. Their values never leave the
     module (their diff names the file only), and every value of their C(data) is registered as a
     C(no_log) value, so it is masked wherever else it could show.
@@ -38,13 +38,14 @@ options:
     description:
       - The objects to write, by component; the component is the sub-folder of its manifests
         (for example C(scheduler)).
-      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here: pass
-        them in O(secrets).
+      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here (they go in
+        O(secrets)).
     type: dict
     required: true
   secrets:
     description:
-      - The Secrets to write, by component, as JSON text (C("{{ secrets_by_component | to_json }}")).
+      - The Secrets to write, by component, as JSON text (a mapping of component to a list of Secrets, for
+        example through the C(to_json) filter).
       - JSON text in a C(no_log) option keeps them out of the module's log entry and output; a Secret
         must use C(data) (base64), not C(stringData). Their files get mode 0600.
     type: str
