@@ -80,6 +80,7 @@ RENDER_FLOOR_PLAYBOOK = """---
       airflow_k8s.cloud.render_manifests:
         path: "{{ floor_render_dir }}"
         objects: "{{ floor_objects }}"
+        secrets: "{{ floor_secrets | to_json }}"
       no_log: true
 """
 
@@ -227,20 +228,22 @@ def bench_converge(workdir, repeat, tags="", render_dir=None, log=print):
 
 
 def rendered_by_component(render_dir):
-    """The rendered objects by component (sub-folder), as render_manifests takes them."""
-    objects = {}
+    """The rendered objects and Secrets by component (sub-folder), as render_manifests takes them."""
+    objects, secrets = {}, {}
     for path, document in manifests.load_manifests(render_dir):
-        objects.setdefault(os.path.basename(os.path.dirname(path)), []).append(document)
-    return objects
+        target = secrets if document["kind"] == "Secret" else objects
+        target.setdefault(os.path.basename(os.path.dirname(path)), []).append(document)
+    return objects, secrets
 
 
-def render_floor(inventory, objects, render_dir, workdir, env=None):
+def render_floor(inventory, rendered, render_dir, workdir, env=None):
     """The floor of (c): one ansible-playbook on ``inventories/<inventory>``, one task writing ``objects``."""
     playbook = os.path.join(workdir, "render-floor.yml")
     with open(playbook, "w", encoding="utf-8") as stream:
         stream.write(RENDER_FLOOR_PLAYBOOK)
     # The objects include Secrets: the runner hands them over in a private file (mode 0600).
-    variables = {"floor_objects": objects, "floor_render_dir": render_dir}
+    objects, secrets = rendered
+    variables = {"floor_objects": objects, "floor_secrets": secrets, "floor_render_dir": render_dir}
     seconds, run = _timed(run_playbook, playbook, inventory=os.path.join("inventories", inventory), extra_vars=variables, env=env)
     measurement = Measurement(seconds, run)
     _check(measurement, "the render floor of inventories/%s" % inventory)

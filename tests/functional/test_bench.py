@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow]
 def test_bench_render_part_reports_ratios_of_its_own_measurements(tmp_path):
     output = tmp_path / "bench.json"
     process = subprocess.run(
-        [tool("python"), "-m", "bench", "--parts", "render", "--inventories", "local,gcp", "--tags", "namespace",
+        [tool("python"), "-m", "bench", "--parts", "render", "--inventories", "local,gcp", "--tags", "namespace,database",
          "--repeat", "1", "--json", str(output), "--workdir", str(tmp_path / "work")],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert process.returncode == 0, process.stdout + process.stderr
@@ -38,30 +38,35 @@ def test_bench_render_part_reports_ratios_of_its_own_measurements(tmp_path):
         # The reported figure is the measured run (rounded in the per-run record), not a constant.
         assert rendered["seconds"][inventory] > 0
         assert runs[0]["seconds"] == pytest.approx(rendered["seconds"][inventory], abs=0.001)
-        # --tags namespace renders the Namespace only, into the folder the bench kept.
-        assert rendered["objects"][inventory] == 1
-        assert os.path.isdir(tmp_path / "work" / ("render-%s-0" % inventory) / "namespace")
-        # The floor wrote the same files in one task of one ansible-playbook process.
+        # --tags namespace,database renders those steps only, into the folder the bench kept.
+        render_dir = tmp_path / "work" / ("render-%s-0" % inventory)
+        files = sorted(str(p.relative_to(render_dir)) for p in render_dir.rglob("*.yaml") if p.name != "kustomization.yaml")
+        assert rendered["objects"][inventory] == len(files) and "namespace/namespace-airflow.yaml" in files
+        # The floor wrote the same files (Secrets included) in one task of one ansible-playbook process.
         floor = rendered["floor_runs"][inventory]
         assert len(floor) == 1 and floor[0]["returncode"] == 0 and rendered["floor_seconds"][inventory] > 0
         floor_dir = tmp_path / "work" / ("render-floor-%s-0" % inventory)
-        assert sorted(p.name for p in (floor_dir / "namespace").iterdir()) == sorted(
-            p.name for p in (tmp_path / "work" / ("render-%s-0" % inventory) / "namespace").iterdir())
+        assert sorted(str(p.relative_to(floor_dir)) for p in floor_dir.rglob("*.yaml") if p.name != "kustomization.yaml") == files
         assert rendered["ratio_to_floor"][inventory] == pytest.approx(
             rendered["seconds"][inventory] / rendered["floor_seconds"][inventory])
     assert results["environment"]["repeat"] == 1
     assert results["command"].startswith("python -m bench --parts render")
 
+    # The local inventory's in-cluster PostgreSQL has a Secret: the floor wrote it through its no_log option.
+    assert "database/secret-airflow-postgresql.yaml" in [
+        str(p.relative_to(tmp_path / "work" / "render-floor-local-0")) for p in (tmp_path / "work" / "render-floor-local-0").rglob("*.yaml")]
+
     # The printed report shows the same figures.
     report = process.stdout
-    assert "(c) render time per inventory vs the floor: one ansible-playbook, one task writing the same files (--tags namespace)" in report
+    assert "(c) render time per inventory vs the floor: one ansible-playbook, one task writing the same files (--tags namespace,database)" in report
     for inventory in ("local", "gcp"):
-        line = re.search(r"^\s+%s\s+(\d+\.\d\d) s\s+(\d+\.\d\d) s\s+(\d+\.\d)x\s+\(1 manifests\)$" % inventory,
+        line = re.search(r"^\s+%s\s+(\d+\.\d\d) s\s+(\d+\.\d\d) s\s+(\d+\.\d)x\s+\((\d+) manifests\)$" % inventory,
                          report, re.MULTILINE)
         assert line, report
         assert float(line.group(1)) == pytest.approx(rendered["seconds"][inventory], abs=0.006)
         assert float(line.group(2)) == pytest.approx(rendered["floor_seconds"][inventory], abs=0.006)
         assert float(line.group(3)) == pytest.approx(rendered["ratio_to_floor"][inventory], abs=0.06)
+        assert int(line.group(4)) == rendered["objects"][inventory]
 
 
 def test_bench_refuses_unknown_parts():
