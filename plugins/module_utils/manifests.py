@@ -21,6 +21,13 @@ try:
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
 
+#: The options of the objects of a run, as the sink's modules take them (doc fragment run_objects).
+RUN_OBJECTS_ARGUMENT_SPEC = dict(
+    objects=dict(type="dict", required=True),
+    secrets=dict(type="str", default="{}", no_log=True),
+    labels=dict(type="dict", default={}),
+)
+
 #: Kinds applied before everything else, in this order: what other objects live in or refer to.
 #: Secrets come right after the Namespace, before the workloads that read them.
 FIRST_KINDS = (

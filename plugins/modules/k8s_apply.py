@@ -32,26 +32,6 @@ description:
     C(verify) role.
   - Every object is checked before the first one is applied.
 options:
-  objects:
-    description:
-      - The objects to apply, by component (the same shape as M(airflow_k8s.cloud.render_manifests) takes).
-      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here (they go in
-        O(secrets)).
-    type: dict
-    required: true
-  secrets:
-    description:
-      - The Secrets to apply, by component, as JSON text (a mapping of component to a list of Secrets, for
-        example through the C(to_json) filter), applied in the same ordered pass as O(objects).
-      - JSON text in a C(no_log) option keeps them out of the module's log entry and output. A Secret
-        must use C(data) (base64), not C(stringData), which server-side apply would report as changed
-        on every run.
-    type: str
-    default: "{}"
-  labels:
-    description: Labels added to every object; they win over an object's own labels of the same name.
-    type: dict
-    default: {}
   field_manager:
     description: The server-side apply field manager; keep it fixed so that a re-run owns the same fields.
     type: str
@@ -61,6 +41,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - airflow_k8s.cloud.run_objects
   - kubernetes.core.k8s_auth_options
 requirements:
   - kubernetes >= 24.2.0
@@ -154,10 +135,8 @@ except ImportError:  # pragma: no cover - kubernetes.core is a declared dependen
 
 def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(copy.deepcopy(manifests.RUN_OBJECTS_ARGUMENT_SPEC))
     spec.update(
-        objects=dict(type="dict", required=True),
-        secrets=dict(type="str", default="{}", no_log=True),
-        labels=dict(type="dict", default={}),
         field_manager=dict(type="str", default="airflow-k8s-cloud"),
         force_conflicts=dict(type="bool", default=True),
     )

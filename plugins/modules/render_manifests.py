@@ -34,26 +34,6 @@ options:
     description: The render folder (the sink's C(sink_render_dir)).
     type: path
     required: true
-  objects:
-    description:
-      - The objects to write, by component; the component is the sub-folder of its manifests
-        (for example C(scheduler)).
-      - Every object needs C(apiVersion), C(kind) and C(metadata.name). Secrets are refused here (they go in
-        O(secrets)).
-    type: dict
-    required: true
-  secrets:
-    description:
-      - The Secrets to write, by component, as JSON text (a mapping of component to a list of Secrets, for
-        example through the C(to_json) filter).
-      - JSON text in a C(no_log) option keeps them out of the module's log entry and output; a Secret
-        must use C(data) (base64), not C(stringData). Their files get mode 0600.
-    type: str
-    default: "{}"
-  labels:
-    description: Labels added to every object; they win over an object's own labels of the same name.
-    type: dict
-    default: {}
   prune:
     description:
       - Remove the manifests under O(path) that this run did not write. Set it only when
@@ -64,6 +44,8 @@ options:
     description: Write C(kustomization.yaml) listing every manifest in O(path), for C(kubectl apply -k).
     type: bool
     default: true
+extends_documentation_fragment:
+  - airflow_k8s.cloud.run_objects
 attributes:
   check_mode:
     support: full
@@ -131,6 +113,7 @@ secrets:
   sample: 6
 """
 
+import copy
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -245,10 +228,8 @@ def plan(module, root, objects, labels):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            copy.deepcopy(manifests.RUN_OBJECTS_ARGUMENT_SPEC),
             path=dict(type="path", required=True),
-            objects=dict(type="dict", required=True),
-            secrets=dict(type="str", default="{}", no_log=True),
-            labels=dict(type="dict", default={}),
             prune=dict(type="bool", default=False),
             kustomization=dict(type="bool", default=True),
         ),
