@@ -144,12 +144,26 @@ def identity(obj):
     return "%s %s%s" % (obj.get("kind"), (namespace + "/") if namespace else "", metadata.get("name"))
 
 
-def manifest_path(obj, component):
+def manifest_path(obj, component, with_namespace=False):
     """Relative path of an object's manifest in render mode: ``<component>/<kind>-<name>.yaml``.
 
     Secrets are named ``secret-<name>.yaml``, so they are recognisable and kept at mode 0600.
+    ``with_namespace`` gives ``<component>/<kind>-<namespace>-<name>.yaml``, for objects of one
+    kind and name in several namespaces (RoleBindings in multi-namespace mode).
     """
-    return "%s/%s-%s.yaml" % (component, obj["kind"].lower(), obj["metadata"]["name"])
+    namespace = (obj["metadata"].get("namespace") or "") if with_namespace else ""
+    return "%s/%s-%s%s.yaml" % (component, obj["kind"].lower(), (namespace + "-") if namespace else "", obj["metadata"]["name"])
+
+
+def manifest_paths(objects):
+    """``[(component, object, path)]`` for a run's objects by component; objects that would share a
+    path (same kind and name, other namespaces) get the namespace in their file name."""
+    entries = [(component, obj, manifest_path(obj, component)) for component in sorted(objects) for obj in objects[component]]
+    seen = {}
+    for _component, _obj, path in entries:
+        seen[path] = seen.get(path, 0) + 1
+    return [(component, obj, manifest_path(obj, component, with_namespace=True) if seen[path] > 1 else path)
+            for component, obj, path in entries]
 
 
 def secret_values(obj):

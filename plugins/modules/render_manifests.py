@@ -200,28 +200,27 @@ def existing_manifests(root):
 def plan(module, root, objects, labels):
     """(files, planned writes, diffs, secret count) for the objects, without writing anything."""
     files, planned, diffs, secrets = [], [], [], 0
-    for component in sorted(objects):
-        for obj in objects[component]:
-            relative = manifests.manifest_path(obj, component)
-            secret = obj["kind"] == "Secret"
-            secrets += 1 if secret else 0
-            text = manifests.to_yaml(manifests.with_labels(obj, labels))
-            absolute = os.path.join(root, relative)
-            before = read(absolute)
-            mode = SECRET_MODE if secret else FILE_MODE
-            if relative in files:
-                module.fail_json(msg="two objects of component %s would be written to %s" % (component, relative))
-            files.append(relative)
-            if before == to_bytes(text) and current_mode(absolute) == mode:
-                continue
-            planned.append((relative, text, mode))
-            if secret:
-                diffs.append(dict(before_header=relative, after_header=relative,
-                                  before="(Secret content hidden)\n" if before is not None else "",
-                                  after="(Secret content hidden)\n"))
-            else:
-                diffs.append(dict(before_header=relative, after_header=relative,
-                                  before=to_native(before) if before is not None else "", after=text))
+    for component, obj, relative in manifests.manifest_paths(objects):
+        secret = obj["kind"] == "Secret"
+        secrets += 1 if secret else 0
+        text = manifests.to_yaml(manifests.with_labels(obj, labels))
+        absolute = os.path.join(root, relative)
+        before = read(absolute)
+        mode = SECRET_MODE if secret else FILE_MODE
+        if relative in files:
+            module.fail_json(msg="two objects of component %s would be written to %s (the same kind, name and namespace)"
+                             % (component, relative))
+        files.append(relative)
+        if before == to_bytes(text) and current_mode(absolute) == mode:
+            continue
+        planned.append((relative, text, mode))
+        if secret:
+            diffs.append(dict(before_header=relative, after_header=relative,
+                              before="(Secret content hidden)\n" if before is not None else "",
+                              after="(Secret content hidden)\n"))
+        else:
+            diffs.append(dict(before_header=relative, after_header=relative,
+                              before=to_native(before) if before is not None else "", after=text))
     return sorted(files), planned, diffs, secrets
 
 

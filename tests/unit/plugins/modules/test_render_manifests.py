@@ -127,9 +127,18 @@ def test_secret_values_are_masked_in_everything_the_module_returns(tmp_path):
     assert "c2VjcmV0LXZhbHVl" in (tmp_path / "out" / "demo" / "secret-token.yaml").read_text()
 
 
+def test_same_kind_and_name_in_several_namespaces_get_the_namespace_in_the_file_name(tmp_path):
+    bindings = [{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                 "metadata": {"name": "pod-launcher", "namespace": namespace}} for namespace in ("a", "b")]
+    result, failed = render(tmp_path, [CONFIG_MAP] + bindings)
+    assert not failed
+    assert result["files"] == ["demo/configmap-cfg.yaml", "demo/rolebinding-a-pod-launcher.yaml", "demo/rolebinding-b-pod-launcher.yaml"]
+    assert yaml.safe_load((tmp_path / "out" / "demo" / "rolebinding-b-pod-launcher.yaml").read_text())["metadata"]["namespace"] == "b"
+
+
 def test_two_objects_in_one_file_are_refused(tmp_path):
     result, failed = render(tmp_path, [CONFIG_MAP, CONFIG_MAP])
-    assert failed and "demo/configmap-cfg.yaml" in result["msg"]
+    assert failed and "would be written to demo/configmap-airflow-cfg.yaml" in result["msg"]
     assert not (tmp_path / "out").exists()
 
 
