@@ -45,6 +45,12 @@ CASES = [
      "secrets_fernet_key_keep=0 cannot be combined with secrets_fernet_key_rotate=true"),
     # Component settings are checked before the sink writes anything (it writes once, at the end).
     ("zero_scheduler_replicas", "local", {"scheduler_replicas": 0}, "scheduler_replicas"),
+    # Values that carry credentials are named with the credentials masked.
+    ("database_host_as_url_with_password", "gcp", {"database_external_host": "postgresql://airflow:%s@db.example.com/airflow" % SECRET_SENTINEL},
+     "postgresql://***@db.example.com/airflow"),
+    ("git_url_with_token_and_bad_ref", "local",
+     {"airflow_dags_source": "git", "config_dags_git_url": "https://bot:%s@git.example.com/dags.git" % SECRET_SENTINEL,
+      "config_dags_git_ref": ""}, "https://***@git.example.com/dags.git"),
     # A setting of an earlier release names its replacement.
     ("removed_sink_health_check", "local", {"sink_health_check": False}, "sink_health_check was removed in 0.2.0"),
 ]
