@@ -9,7 +9,6 @@ quotient of two figures measured in the same run. No timed assertion: the machin
 """
 
 import json
-import os
 import re
 import subprocess
 
