@@ -51,6 +51,9 @@ CASES = [
     ("git_url_with_token_and_bad_ref", "local",
      {"airflow_dags_source": "git", "config_dags_git_url": "https://bot:%s@git.example.com/dags.git" % SECRET_SENTINEL,
       "config_dags_git_ref": ""}, "https://***@git.example.com/dags.git"),
+    # A mistyped variable is named with the likely intended one (an error with the strict switch).
+    ("typo_with_strict_switch", "local", {"scheduler_replica": 3, "airflow_strict_variables": True},
+     "scheduler_replica (did you mean scheduler_replicas?)"),
     # A setting of an earlier release names its replacement.
     ("removed_sink_health_check", "local", {"sink_health_check": False}, "sink_health_check was removed in 0.2.0"),
 ]

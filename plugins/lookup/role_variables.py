@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: role_variables
+short_description: The variable names this collection's roles know
+version_added: 0.2.0
+author:
+  - airflow_k8s.cloud developers (!UNKNOWN)
+description:
+  - Reads every role of the collection once and returns the names of its variables - the options
+    of every entry point of C(meta/argument_specs.yml), and the names set in C(defaults/) and C(vars/) -
+    with the role names (the prefixes of their variables).
+  - Used to spot inventory variables that look like a role's but are not one (a typo such as
+    C(scheduler_replica)), which Ansible would otherwise ignore silently.
+options: {}
+"""
+
+EXAMPLES = r"""
+- name: Known variables
+  ansible.builtin.debug:
+    msg: "{{ lookup('airflow_k8s.cloud.role_variables').roles }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: One mapping with C(roles) (the role names) and C(variables) (every known variable name), both sorted.
+  type: list
+  elements: dict
+"""
+
+import glob
+import os
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.lookup import LookupBase
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
+
+ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+
+
+def _load(path):
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return yaml.safe_load(stream) or {}
+    except (IOError, OSError, yaml.YAMLError) as error:
+        raise AnsibleLookupError("cannot read %s: %s" % (path, to_native(error)))
+
+
+def role_variables(roles_dir=ROLES):
+    """``{"roles": [...], "variables": [...]}`` of the roles under ``roles_dir``."""
+    roles, variables = set(), set()
+    for role_dir in sorted(glob.glob(os.path.join(roles_dir, "*", ""))):
+        roles.add(os.path.basename(os.path.dirname(role_dir)))
+        specs = os.path.join(role_dir, "meta", "argument_specs.yml")
+        if os.path.exists(specs):
+            for entry in (_load(specs).get("argument_specs") or {}).values():
+                variables.update((entry or {}).get("options") or {})
+        for folder in ("defaults", "vars"):
+            for path in glob.glob(os.path.join(role_dir, folder, "main.yml")) + glob.glob(os.path.join(role_dir, folder, "main", "*.yml")):
+                loaded = _load(path)
+                if isinstance(loaded, dict):
+                    variables.update(loaded)
+    return {"roles": sorted(roles), "variables": sorted(variables)}
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        return [role_variables()]
