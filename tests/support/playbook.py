@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 
 REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(REPOSITORY_ROOT, ".venv", "bin")
@@ -143,6 +144,20 @@ def _kill_tree(process):
     for pid in stopped:
         _signal(pid, signal.SIGKILL)
         _signal(pid, signal.SIGCONT)
+    # SIGKILL is delivered when the process is next scheduled: on a loaded machine it can still be
+    # listed (and counted as running) a moment later. Wait, bounded, until each one is gone or a zombie.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in stopped if pid != process.pid):
+        time.sleep(0.05)
+
+
+def _alive(pid):
+    """Whether ``pid`` still runs (exists and is not a zombie waiting to be reaped)."""
+    try:
+        with open("/proc/%d/stat" % pid, encoding="utf-8", errors="replace") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _signal(pid, number):
