@@ -17,13 +17,6 @@ from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 ROLLOUT_KINDS = manifests.WORKLOAD_KINDS + ("Job",)
 
 
-def k8s_manifest_path(obj, component):
-    """Relative path of an object's manifest in render mode: <component>/<kind>-<name>.yaml."""
-    if not isinstance(obj, dict) or not obj.get("kind") or not (obj.get("metadata") or {}).get("name"):
-        raise AnsibleFilterError("k8s_manifest_path needs a Kubernetes object with kind and metadata.name")
-    return manifests.manifest_path(obj, component)
-
-
 def k8s_object_problems(objects, variable="sink_run_objects", secrets=None):
     """What makes objects unusable, one message per object; empty when every object is usable.
 
@@ -145,7 +138,6 @@ class FilterModule(object):
 
     def filters(self):
         return {
-            "k8s_manifest_path": k8s_manifest_path,
             "k8s_object_problems": k8s_object_problems,
             "k8s_rollout_state": k8s_rollout_state,
             "k8s_rollout_waits": k8s_rollout_waits,

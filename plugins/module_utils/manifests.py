@@ -93,15 +93,13 @@ def run_objects(module, objects_option="objects", secrets_option="secrets"):
     try:
         secrets = json.loads(module.params[secrets_option] or "{}")
     except ValueError:
-        module.fail_json(msg="%s must be JSON text: a mapping of component to a list of Secrets" % secrets_option)
+        secrets = None
     if not isinstance(secrets, dict):
         module.fail_json(msg="%s must be JSON text: a mapping of component to a list of Secrets" % secrets_option)
-    for listed in secrets.values():
+    # Every Secret value is masked, also that of a Secret given among the objects by mistake (refused below).
+    for listed in list(secrets.values()) + list(objects.values()):
         for obj in listed if isinstance(listed, list) else []:
             module.no_log_values.update(secret_values(obj))
-    for listed in objects.values():
-        for obj in listed if isinstance(listed, list) else []:
-            module.no_log_values.update(secret_values(obj))  # a Secret given by mistake: refused, and masked
     problems = object_problems(objects, objects_option, secrets=False) + object_problems(secrets, secrets_option, secrets=True)
     if problems:
         module.fail_json(msg="; ".join(problems))
@@ -130,11 +128,6 @@ def kind_rank(obj):
     if kind in LAST_KINDS:
         return len(FIRST_KINDS) + 1 + LAST_KINDS.index(kind)
     return len(FIRST_KINDS)
-
-
-def apply_order(objects):
-    """``objects`` sorted (stably) into the order a cluster accepts them in."""
-    return sorted(objects, key=kind_rank)
 
 
 def identity(obj):

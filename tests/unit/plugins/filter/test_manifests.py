@@ -33,7 +33,7 @@ def entry(kind, name, changed=False, rollout=None, secret=False, component="c"):
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"k8s_manifest_path", "k8s_object_problems", "k8s_rollout_state",
+    assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_state",
                                              "k8s_rollout_waits", "secret_data", "sink_report"}
 
 
