@@ -28,6 +28,9 @@ RUN_OBJECTS_ARGUMENT_SPEC = dict(
     labels=dict(type="dict", default={}),
 )
 
+#: What a diff shows of a Secret's content.
+SECRET_HIDDEN = "(Secret content hidden)\n"
+
 #: Kinds applied before everything else, in this order: what other objects live in or refer to.
 #: Secrets come right after the Namespace, before the workloads that read them.
 FIRST_KINDS = (

@@ -153,8 +153,7 @@ def diff_entry(obj, diff):
     """One diff for Ansible to show: the changed fields as YAML, or only the name of a Secret."""
     header = manifests.identity(obj)
     if obj["kind"] == "Secret":
-        return dict(before_header=header, after_header=header, before="(Secret content hidden)\n",
-                    after="(Secret content hidden)\n")
+        return dict(before_header=header, after_header=header, before=manifests.SECRET_HIDDEN, after=manifests.SECRET_HIDDEN)
     before, after = (diff or {}).get("before"), (diff or {}).get("after")
     return dict(before_header=header, after_header=header,
                 before=manifests.to_yaml(before, document_start=False) if before else "",
@@ -168,13 +167,12 @@ def main():
     module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
     objects = manifests.run_objects(module._module)
 
-    # managedFields are bookkeeping, not drift: kept out of the diffs and of the change decision.
-    params = dict(module.params, state="present", apply=True, wait=False, force=False, label_selectors=None,
-                  hidden_fields=["metadata.managedFields"],
-                  server_side_apply=dict(field_manager=module.params["field_manager"],
-                                         force_conflicts=module.params["force_conflicts"]))
-    # K8sService reads server_side_apply from the module's parameters.
-    module.params["server_side_apply"] = params["server_side_apply"]
+    # What kubernetes.core.k8s would be given (perform_action and K8sService read these parameters):
+    # server-side apply, no wait. managedFields are bookkeeping: kept out of the diffs shown.
+    module.params.update(state="present", apply=True, wait=False, force=False, label_selectors=None,
+                         hidden_fields=["metadata.managedFields"],
+                         server_side_apply=dict(field_manager=module.params["field_manager"],
+                                                force_conflicts=module.params["force_conflicts"]))
     try:
         service = K8sService(get_api_client(module), module)
     except CoreException as error:
@@ -186,7 +184,7 @@ def main():
         report = dict(component=component, apiVersion=obj["apiVersion"], kind=obj["kind"],
                       namespace=metadata.get("namespace") or "", name=metadata["name"], secret=obj["kind"] == "Secret")
         try:
-            result = perform_action(service, copy.deepcopy(obj), params)
+            result = perform_action(service, obj, module.params)
         except CoreException as error:
             module.fail_json(msg="%s (%s of component %s); %d objects were applied before it: a re-run converges."
                              % (error, manifests.identity(obj), component, len(reports)),

@@ -216,8 +216,7 @@ def plan(module, root, objects, labels):
         planned.append((relative, text, mode))
         if secret:
             diffs.append(dict(before_header=relative, after_header=relative,
-                              before="(Secret content hidden)\n" if before is not None else "",
-                              after="(Secret content hidden)\n"))
+                              before=manifests.SECRET_HIDDEN if before is not None else "", after=manifests.SECRET_HIDDEN))
         else:
             diffs.append(dict(before_header=relative, after_header=relative,
                               before=to_native(before) if before is not None else "", after=text))
@@ -245,18 +244,17 @@ def main():
     check_folder(module, root)
 
     files, planned, diffs, secrets = plan(module, root, objects, module.params["labels"])
-    removed = ([relative for relative in existing_manifests(root) if relative not in files]
-               if module.params["prune"] else [])
+    existing = existing_manifests(root)
+    removed = [relative for relative in existing if relative not in files] if module.params["prune"] else []
     for relative in removed:
         diffs.append(dict(before_header=relative, after_header="(removed)",
-                          before="(Secret content hidden)\n" if os.path.basename(relative).startswith("secret-")
+                          before=manifests.SECRET_HIDDEN if os.path.basename(relative).startswith("secret-")
                           else to_native(read(os.path.join(root, relative)) or b""), after=""))
     kustomization_text = None
     if module.params["kustomization"]:
-        listed = sorted(set(existing_manifests(root)) - set(removed) | set(files))
-        kustomization_text = "---\n" + manifests.to_yaml({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": listed},
-            document_start=False)
+        listed = sorted(set(existing) - set(removed) | set(files))
+        kustomization_text = manifests.to_yaml({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": listed})
         if read(os.path.join(root, KUSTOMIZATION)) == to_bytes(kustomization_text):
             kustomization_text = None
 
