@@ -54,6 +54,10 @@ from ansible.plugins.lookup import LookupBase
 
 try:
     import yaml
+    try:
+        from yaml import CSafeLoader as SafeLoader
+    except ImportError:  # pragma: no cover - PyYAML without libyaml
+        from yaml import SafeLoader
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     yaml = None
 
@@ -70,7 +74,7 @@ class LookupModule(LookupBase):
         for path in sorted(glob.glob(os.path.join(glob.escape(root), "*", pattern))):
             try:
                 with open(path, "rb") as stream:
-                    loaded = yaml.safe_load(stream)
+                    loaded = yaml.load(stream, Loader=SafeLoader)
             except (IOError, OSError, yaml.YAMLError) as error:
                 raise AnsibleLookupError("cannot read the rendered manifest %s: %s" % (path, to_native(error)))
             if isinstance(loaded, dict):

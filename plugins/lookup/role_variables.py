@@ -43,6 +43,10 @@ from ansible.plugins.lookup import LookupBase
 
 try:
     import yaml
+    try:
+        from yaml import CSafeLoader as SafeLoader
+    except ImportError:  # pragma: no cover - PyYAML without libyaml
+        from yaml import SafeLoader
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     yaml = None
 
@@ -52,7 +56,7 @@ ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abs
 def _load(path):
     try:
         with open(path, encoding="utf-8") as stream:
-            return yaml.safe_load(stream) or {}
+            return yaml.load(stream, Loader=SafeLoader) or {}
     except (IOError, OSError, yaml.YAMLError) as error:
         raise AnsibleLookupError("cannot read %s: %s" % (path, to_native(error)))
 
