@@ -71,6 +71,8 @@ _raw:
 import os
 from collections import ChainMap
 
+import yaml
+
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
@@ -78,14 +80,7 @@ from ansible.template import trust_as_template
 from ansible._internal._templating import _template_vars
 from ansible._internal._templating._engine import TemplateOptions
 
-try:
-    import yaml
-    try:
-        from yaml import CSafeLoader as SafeLoader
-    except ImportError:  # pragma: no cover - PyYAML without libyaml
-        from yaml import SafeLoader
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    yaml = None
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils.manifests import SafeLoader
 
 
 class LookupModule(LookupBase):

@@ -48,18 +48,13 @@ _raw:
 import glob
 import os
 
+import yaml
+
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
-try:
-    import yaml
-    try:
-        from yaml import CSafeLoader as SafeLoader
-    except ImportError:  # pragma: no cover - PyYAML without libyaml
-        from yaml import SafeLoader
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    yaml = None
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils.manifests import SafeLoader
 
 
 class LookupModule(LookupBase):

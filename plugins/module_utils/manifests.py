@@ -17,6 +17,10 @@ import json
 
 try:
     import yaml
+    try:  # libyaml's loader where PyYAML has it: several times faster
+        from yaml import CSafeLoader as SafeLoader
+    except ImportError:  # pragma: no cover - PyYAML without libyaml
+        from yaml import SafeLoader
     HAS_YAML = True
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
