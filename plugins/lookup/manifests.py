@@ -80,7 +80,7 @@ from ansible.template import trust_as_template
 from ansible._internal._templating import _template_vars
 from ansible._internal._templating._engine import TemplateOptions
 
-from ansible_collections.airflow_k8s.cloud.plugins.module_utils.manifests import SafeLoader
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 
 
 class LookupModule(LookupBase):
@@ -118,7 +118,7 @@ class LookupModule(LookupBase):
                 results.append(text)
                 continue
             try:
-                results.extend(document for document in yaml.load_all(str(text), Loader=SafeLoader) if document is not None)
+                results.extend(manifests.load_yaml_documents(str(text)))
             except yaml.YAMLError as error:
                 raise AnsibleLookupError("manifests: %s did not render to valid YAML: %s" % (name, to_native(error)))
         return [results]

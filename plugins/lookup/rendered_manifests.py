@@ -54,7 +54,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.airflow_k8s.cloud.plugins.module_utils.manifests import SafeLoader
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 
 
 class LookupModule(LookupBase):
@@ -69,7 +69,7 @@ class LookupModule(LookupBase):
         for path in sorted(glob.glob(os.path.join(glob.escape(root), "*", pattern))):
             try:
                 with open(path, "rb") as stream:
-                    loaded = yaml.load(stream, Loader=SafeLoader)
+                    loaded = manifests.load_yaml(stream)
             except (IOError, OSError, yaml.YAMLError) as error:
                 raise AnsibleLookupError("cannot read the rendered manifest %s: %s" % (path, to_native(error)))
             if isinstance(loaded, dict):

@@ -43,7 +43,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.airflow_k8s.cloud.plugins.module_utils.manifests import SafeLoader
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 
 ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 
@@ -51,7 +51,7 @@ ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abs
 def _load(path):
     try:
         with open(path, encoding="utf-8") as stream:
-            return yaml.load(stream, Loader=SafeLoader) or {}
+            return manifests.load_yaml(stream) or {}
     except (IOError, OSError, yaml.YAMLError) as error:
         raise AnsibleLookupError("cannot read %s: %s" % (path, to_native(error)))
 

@@ -184,6 +184,16 @@ if HAS_YAML:
     ManifestDumper.add_representer(str, _represent_str)
 
 
+def load_yaml(stream):
+    """The one YAML document of a file or text (safe loader)."""
+    return yaml.load(stream, Loader=SafeLoader)
+
+
+def load_yaml_documents(text):
+    """Every non-empty YAML document of a text (safe loader), as rendered templates produce them."""
+    return [document for document in yaml.load_all(text, Loader=SafeLoader) if document is not None]
+
+
 def to_yaml(obj, document_start=True):
     """Stable YAML text of an object: sorted keys, literal blocks for multi-line strings."""
     text = yaml.dump(obj, Dumper=ManifestDumper, default_flow_style=False, sort_keys=True, allow_unicode=True, width=100)
