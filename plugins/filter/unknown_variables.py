@@ -6,9 +6,9 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import difflib
-
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import preflight
 
 
 def unknown_variables(names, known, roles, ignore=()):
@@ -16,20 +16,11 @@ def unknown_variables(names, known, roles, ignore=()):
     variables and are not in ``ignore``; each ``{"name": ..., "suggestion": <closest known name or "">}``."""
     if not all(isinstance(value, (list, tuple)) for value in (names, known, roles, ignore)):
         raise AnsibleFilterError("unknown_variables needs lists of names, known variables, roles and names to ignore")
-    known_set, ignored = set(known), set(ignore)
-    prefixes = tuple("%s_" % role for role in roles)
-    found = []
-    for name in sorted(set(names)):
-        if not name.startswith(prefixes) or name in known_set or name in ignored:
-            continue
-        same_role = [candidate for candidate in known if candidate.startswith(name.split("_", 1)[0] + "_")]
-        close = difflib.get_close_matches(name, same_role or list(known), n=1, cutoff=0.8)
-        found.append({"name": name, "suggestion": close[0] if close else ""})
-    return found
+    return preflight.unknown_variables(names, known, roles, ignore)
 
 
 class FilterModule(object):
-    """Spotting mistyped variable names."""
+    """Spotting mistyped variable names (the preflight action warns with the same function)."""
 
     def filters(self):
         return {"unknown_variables": unknown_variables}

@@ -26,7 +26,9 @@ options:
   _terms:
     description:
       - The templates. Each is a file name (C(deployment.yml.j2)), or a mapping with C(template)
-        (the file name) and C(vars) (variables for that template only, over O(template_vars)).
+        (the file name), C(vars) (variables for that template only, over O(template_vars)) and
+        C(role) (a role of this collection whose C(templates/) folder holds the template, for a template
+        several roles share, such as the airflow role's C(workload.yml.j2)).
     required: true
     type: list
     elements: raw
@@ -80,7 +82,7 @@ from ansible.template import trust_as_template
 from ansible._internal._templating import _template_vars
 from ansible._internal._templating._engine import TemplateOptions
 
-from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests, preflight
 
 
 class LookupModule(LookupBase):
@@ -99,13 +101,18 @@ class LookupModule(LookupBase):
         results = []
         for term in terms:
             if isinstance(term, dict):
-                name, own_vars = term.get("template"), term.get("vars") or {}
+                name, own_vars, role = term.get("template"), term.get("vars") or {}, term.get("role")
             else:
-                name, own_vars = term, {}
-            if not isinstance(name, str) or not name or not isinstance(own_vars, dict):
-                raise AnsibleLookupError("manifests: each term is a template file name or {template: <name>, vars: {...}}, got %r"
-                                         % (term,))
-            found = self.find_file_in_search_path(variables, "templates", name)
+                name, own_vars, role = term, {}, None
+            if not isinstance(name, str) or not name or not isinstance(own_vars, dict) or not isinstance(role, (str, type(None))):
+                raise AnsibleLookupError("manifests: each term is a template file name or {template: <name>, vars: {...}, role: <role>},"
+                                         " got %r" % (term,))
+            if role:
+                # A template another role of this collection shares (the airflow role's workload model).
+                found = os.path.join(preflight.ROLES_DIR, role, "templates", name)
+                found = found if os.path.isfile(found) else None
+            else:
+                found = self.find_file_in_search_path(variables, "templates", name)
             if not found:
                 raise AnsibleLookupError("manifests: the template %s could not be found" % name)
             source = trust_as_template(self._loader.get_text_file_contents(found))

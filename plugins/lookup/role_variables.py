@@ -34,43 +34,21 @@ _raw:
   elements: dict
 """
 
-import glob
-import os
-
 import yaml
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
-
-ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import preflight
 
 
-def _load(path):
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return manifests.load_yaml(stream) or {}
-    except (IOError, OSError, yaml.YAMLError) as error:
-        raise AnsibleLookupError("cannot read %s: %s" % (path, to_native(error)))
-
-
-def role_variables(roles_dir=ROLES):
+def role_variables(roles_dir=preflight.ROLES_DIR):
     """``{"roles": [...], "variables": [...]}`` of the roles under ``roles_dir``."""
-    roles, variables = set(), set()
-    for role_dir in sorted(glob.glob(os.path.join(roles_dir, "*", ""))):
-        roles.add(os.path.basename(os.path.dirname(role_dir)))
-        specs = os.path.join(role_dir, "meta", "argument_specs.yml")
-        if os.path.exists(specs):
-            for entry in (_load(specs).get("argument_specs") or {}).values():
-                variables.update((entry or {}).get("options") or {})
-        for folder in ("defaults", "vars"):
-            for path in glob.glob(os.path.join(role_dir, folder, "main.yml")) + glob.glob(os.path.join(role_dir, folder, "main", "*.yml")):
-                loaded = _load(path)
-                if isinstance(loaded, dict):
-                    variables.update(loaded)
-    return {"roles": sorted(roles), "variables": sorted(variables)}
+    try:
+        return preflight.role_variables(roles_dir)
+    except (IOError, OSError, yaml.YAMLError) as error:
+        raise AnsibleLookupError("cannot read the roles' variables: %s" % to_native(error))
 
 
 class LookupModule(LookupBase):

@@ -50,7 +50,10 @@ CASES = [
      "postgresql://***@db.example.com/airflow"),
     ("git_url_with_token_and_bad_ref", "local",
      {"airflow_dags_source": "git", "config_dags_git_url": "https://bot:%s@git.example.com/dags.git" % SECRET_SENTINEL,
-      "config_dags_git_ref": ""}, "https://***@git.example.com/dags.git"),
+      "config_dags_git_ref": ""}, "config_dags_git_ref must name a branch or tag"),
+    ("bad_git_url_with_token", "local",
+     {"airflow_dags_source": "git", "config_dags_git_url": "ftp://bot:%s@git.example.com/dags.git" % SECRET_SENTINEL},
+     "ftp://***@git.example.com/dags.git"),
     # A mistyped variable is named with the likely intended one (an error with the strict switch).
     ("typo_with_strict_switch", "local", {"scheduler_replica": 3, "airflow_strict_variables": True},
      "scheduler_replica (did you mean scheduler_replicas?)"),

@@ -1,0 +1,154 @@
+# Copyright: airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of the preflight module: every check of the play's roles, in the controller, in one task.
+The module file (plugins/modules/preflight.py) holds the documentation."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import preflight
+
+COLLECTION = "airflow_k8s.cloud"
+
+ARGUMENT_SPEC = {
+    "roles": {"type": "list", "elements": "str"},
+    "strict_variables": {"type": "bool"},
+}
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _play_roles(self):
+        """The roles of this collection the play imported (import_role and roles: make them public)."""
+        block = self._task._parent
+        while block is not None and getattr(block, "_play", None) is None:
+            block = block._parent
+        play = getattr(block, "_play", None)
+        names = []
+        for role in (play.get_roles() if play else []):
+            name = role.get_name(include_role_fqcn=True)
+            if name.startswith(COLLECTION + ".") and name.split(".")[-1] not in names:
+                names.append(name.split(".")[-1])
+        return names
+
+    def _template(self, value):
+        return self._templar.template(value)
+
+    def _specs(self, roles, task_vars, problems, secrets):
+        """Each role's argument spec, checked the way the role's own validation would, plus the
+        strict type rule; collects the values of no_log options for masking. Returns every option
+        spec by name (for rules of the form ``spec: <option>``)."""
+        known = {}
+        for role in roles:
+            options = preflight.role_argument_spec(role)
+            known.update(options)
+            if not options:
+                continue
+            values = {}
+            for name in options:
+                if name not in task_vars:
+                    continue
+                try:
+                    values[name] = self._template(task_vars[name])
+                except AnsibleError as error:
+                    problems.append("%s cannot be evaluated: %s" % (name, to_text(error.message)))
+            secrets.extend(preflight.no_log_values(options, values))
+            result = ArgumentSpecValidator(options).validate(values, validate_role_argument_spec=True)
+            # A variable several roles declare is reported once.
+            problems.extend(message for message in result.error_messages if message not in problems)
+            for name, value in values.items():
+                problems.extend(problem for problem in preflight.strict_type_problems(name, options[name] or {}, value)
+                                if problem not in problems)
+        return known
+
+    def _shaped_like(self, variable, option, task_vars, specs, secrets):
+        """Problems of ``variable`` checked against the spec of ``option`` (a variable of the same
+        shape declared once, such as every <component>_pod against airflow_pod)."""
+        if option not in specs:
+            raise AnsibleError("preflight: rule for %s names spec %s, which no checked role declares" % (variable, option))
+        if variable not in task_vars:
+            return []
+        spec = dict(specs[option] or {}, default=None)
+        value = self._template(task_vars[variable])
+        secrets.extend(preflight.no_log_values({variable: spec}, {variable: value}))
+        result = ArgumentSpecValidator({variable: spec}).validate({variable: value}, validate_role_argument_spec=True)
+        return list(result.error_messages) + preflight.strict_type_problems(variable, spec, value)
+
+    def _rules(self, roles, task_vars, problems, specs, secrets):
+        """``<role>_rules`` of each role (its vars/main.yml): ``applies``, then ``valid``, then the
+        ``message`` of a broken rule, each templated only when needed. A rule with ``spec: <option>``
+        instead checks its variable against that option's argument spec."""
+        count = 0
+        # A variable whose type or choice is already wrong is not checked again (the rule would only repeat it).
+        reported = set(word.strip("'\":,") for problem in problems for word in problem.split())
+        for role in roles:
+            for rule in task_vars.get("%s_rules" % role) or []:
+                count += 1
+                if rule.get("variable") in reported:
+                    continue
+                if "spec" in rule:
+                    problems.extend(self._shaped_like(rule["variable"], rule["spec"], task_vars, specs, secrets))
+                    continue
+                try:
+                    if not boolean(self._template(rule.get("applies", True)), strict=False):
+                        continue
+                    valid = boolean(self._template(rule["valid"]), strict=False)
+                except Exception:  # pylint: disable=broad-except
+                    # A value of the wrong kind breaks the test itself (int of a mapping): a broken rule.
+                    valid = False
+                if valid:
+                    continue
+                try:
+                    problems.append(to_text(self._template(rule["message"])).strip())
+                except Exception:  # pylint: disable=broad-except
+                    problems.append("%s: %s" % (rule.get("variable", role), rule.get("rule", "invalid value")))
+        return count
+
+    def _removed(self, task_vars, problems):
+        removed = task_vars.get("airflow_removed_settings") or {}
+        for name in sorted(removed):
+            if name in task_vars:
+                problems.append("%s was removed in 0.2.0: %s." % (name, self._template(removed[name])))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        roles = args["roles"] or self._play_roles()
+        strict = args["strict_variables"]
+        if strict is None:
+            strict = boolean(self._template(task_vars.get("airflow_strict_variables", False)), strict=False)
+
+        problems, secrets = [], []
+        self._removed(task_vars, problems)
+        specs = self._specs(roles, task_vars, problems, secrets)
+        rules = self._rules(roles, task_vars, problems, specs, secrets)
+
+        known = preflight.role_variables()
+        unknown = preflight.unknown_variables(list(task_vars), known["variables"], known["roles"],
+                                              ignore=list(task_vars.get("airflow_removed_settings") or {}))
+        if unknown and strict:
+            problems.append("airflow_strict_variables is true and these variables are not variables of this collection: %s."
+                            % preflight.describe_unknown(unknown))
+        elif unknown:
+            result.setdefault("warnings", []).append(
+                "not variables of this collection, so ignored: %s. Set airflow_strict_variables: true to make this an error "
+                "(CI, AWX)." % preflight.describe_unknown(unknown))
+
+        result.update(changed=False, roles=roles, rules=rules, unknown_variables=[item["name"] for item in unknown])
+        if problems:
+            problems = [preflight.mask(problem, secrets) for problem in problems]
+            result.update(failed=True, problems=problems,
+                          msg="%d setting(s) to fix before anything is changed:\n- %s" % (len(problems), "\n- ".join(problems)))
+        else:
+            result["msg"] = "%d roles and %d rules checked" % (len(roles), rules)
+        return result
