@@ -112,13 +112,20 @@ def _kind(value):
 
 def strict_type_problems(name, spec, value):
     """What Ansible's validator converts silently: a mapping or a list where a string is declared (it
-    becomes its Python repr), and list elements of the wrong kind. One message per problem."""
+    becomes its Python repr), a string where a mapping or a list is declared (split on commas and
+    ``=``), and list elements of the wrong kind. One message per problem."""
     problems = []
     kind = spec.get("type", "str")
     if value is None:
         return problems
     if kind == "str" and isinstance(value, (dict, list, tuple)):
         problems.append("%s must be a string, got %s" % (name, _kind(value)))
+    elif kind == "dict" and not isinstance(value, dict):
+        # Ansible would read "a=1,b=2" as a mapping: say what was meant instead.
+        problems.append("%s must be a mapping, got %s" % (name, _kind(value)))
+    elif kind == "list" and not isinstance(value, (list, tuple)):
+        # Ansible would split "a,b" into a list.
+        problems.append("%s must be a list, got %s" % (name, _kind(value)))
     elif kind == "list" and isinstance(value, (list, tuple)):
         elements = spec.get("elements")
         for index, item in enumerate(value):

@@ -1,12 +1,14 @@
 # Copyright: (c) 2025, airflow_k8s.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bad inventory values fail before anything is written, with a message naming the variable.
+"""Bad inventory values fail in the preflight, before anything is written or called, naming the variable.
 
-Real components: ``ansible-playbook site.yml`` from the checkout's .venv, in render mode, with
-one bad value passed as an extra variable. The role argument specs and the roles' ``validate``
-entry points (run by the namespace role before the first object is written) must stop the run:
-non-zero exit, the variable named in the output, and no manifest in the render folder. Values
-that are secrets must not be echoed in the failure message.
+Real components: ``ansible-playbook site.yml`` from the checkout's .venv, on the local and the cloud
+inventories (render mode; the cloud ones with their no-cloud overrides, and with ``database_manage``
+turned on again where a case checks the settings of a provisioned database), with one bad value
+passed as an extra variable. The preflight (the airflow role's first task: every role's argument
+spec and ``<role>_rules``) must stop the run: non-zero exit, the message names the variable and the
+rule, no task but the preflight ran (so no cloud call, no API request and no file written: nothing
+else had a chance to), no manifest in the render folder, and no secret value in the output.
 """
 
 import concurrent.futures
@@ -59,7 +61,79 @@ CASES = [
      "scheduler_replica (did you mean scheduler_replicas?)"),
     # A setting of an earlier release names its replacement.
     ("removed_sink_health_check", "local", {"sink_health_check": False}, "sink_health_check was removed in 0.2.0"),
+    # Components and their knobs.
+    ("negative_api_server_replicas", "local", {"api_server_replicas": -1}, "api_server_replicas must be at least 1"),
+    ("service_type_ingress", "local", {"api_server_service_type": "Ingress"}, "api_server_service_type must be one of"),
+    ("ingress_without_host", "local", {"api_server_ingress_enabled": True}, "api_server_ingress_enabled needs api_server_ingress_host"),
+    ("uppercase_ingress_host", "local", {"api_server_ingress_enabled": True, "api_server_ingress_host": "Airflow.Example.com"},
+     "api_server_ingress_enabled needs api_server_ingress_host"),
+    ("tls_secret_with_space", "local", {"api_server_ingress_enabled": True, "api_server_ingress_host": "airflow.example.com",
+                                        "api_server_ingress_tls_secret": "My TLS"}, "api_server_ingress_tls_secret must be the name"),
+    ("load_balancer_range_33", "local", {"api_server_load_balancer_source_ranges": ["10.0.0.0/33"]},
+     "api_server_load_balancer_source_ranges entries must be networks in CIDR notation"),
+    ("memory_in_gb", "local", {"scheduler_resources": {"requests": {"memory": "1Gb"}}}, "scheduler_resources must be"),
+    ("cpu_abc", "local", {"triggerer_resources": {"limits": {"cpu": "abc"}}}, "triggerer_resources must be"),
+    ("requests_above_limits", "local", {"dag_processor_resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "500m"}}},
+     "no request above its limit"),
+    ("task_resources_above_limits", "local", {"config_task_resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}},
+     "config_task_resources must be"),
+    ("unknown_pod_knob", "local", {"scheduler_pod": {"sidecar": []}}, "scheduler_pod"),
+    ("pod_env_not_a_list", "local", {"api_server_pod": {"env": {"A": "b"}}}, "api_server_pod"),
+    ("task_pod_annotations_not_a_mapping", "local", {"config_task_pod": {"annotations": ["a"]}}, "config_task_pod"),
+    ("missing_pod_template_file", "local", {"config_pod_template_file": "/nonexistent/pod.yaml"}, "config_pod_template_file must be a YAML file"),
+    ("zero_statsd_replicas", "local", {"statsd_replicas": 0}, "statsd_replicas must be at least 1"),
+    ("empty_statsd_tag", "local", {"statsd_image_tag": ""}, "statsd_image_tag must be an image tag"),
+    ("statsd_interval", "local", {"statsd_service_monitor_interval": "30 seconds"}, "statsd_service_monitor_interval must be"),
+    # Shared settings.
+    ("image_tag_with_space", "local", {"airflow_image_tag": "3.3 2"}, "airflow_image_tag must be the tag of an Airflow 3 image"),
+    ("airflow_2_image", "local", {"airflow_image_tag": "2.10.5"}, "airflow_image_tag must be the tag of an Airflow 3 image"),
+    ("repository_with_tag", "local", {"airflow_image_repository": "apache/airflow:3.3.2"}, "airflow_image_repository must be an image repository"),
+    ("pull_secret_as_mapping", "local", {"airflow_image_pull_secrets": [{"name": "x"}]}, "airflow_image_pull_secrets[0] must be a string"),
+    ("label_value_with_space", "local", {"airflow_extra_labels": {"team": "data platform"}}, "airflow_extra_labels must map label names"),
+    ("root_uid", "local", {"airflow_uid": 0}, "airflow_uid must not be 0"),
+    ("relative_dags_path", "local", {"airflow_dags_path": "dags"}, "airflow_dags_path must be an absolute path"),
+    ("long_name_prefix", "local", {"airflow_name_prefix": "a" * 41}, "airflow_name_prefix must be a DNS-1123 label of at most 40"),
+    ("environment_name_with_space", "local", {"airflow_environment_name": "prod eu"}, "airflow_environment_name must be a valid label value"),
+    ("string_for_a_mapping", "local", {"scheduler_node_selector": "pool=airflow"}, "scheduler_node_selector"),
+    # Configuration.
+    ("base_url_without_scheme", "local", {"config_api_base_url": "airflow.example.com"}, "config_api_base_url must be the absolute URL"),
+    ("dags_source_github", "local", {"airflow_dags_source": "github"}, "airflow_dags_source must be one of"),
+    ("git_without_url", "local", {"airflow_dags_source": "git"}, "config_dags_git_url must be the repository URL"),
+    ("remote_logging_without_bucket", "local", {"config_remote_logging_enabled": True, "config_remote_logging_provider": "aws"},
+     "config_remote_logging_bucket must name the bucket"),
+    ("remote_logging_bucket_as_url", "local", {"config_remote_logging_enabled": True, "config_remote_logging_provider": "aws",
+                                               "config_remote_logging_bucket": "s3://logs/airflow"}, "config_remote_logging_bucket must be the bare bucket"),
+    ("remote_logging_other_cloud", "aws", {"config_remote_logging_enabled": True, "config_remote_logging_provider": "gcp",
+                                           "config_remote_logging_bucket": "logs"}, "config_remote_logging_provider must match airflow_platform"),
+    ("override_managed_setting", "local", {"config_overrides": {"core": {"executor": "CeleryExecutor"}}}, "config_overrides may not set core.executor"),
+    ("override_secret_option", "local", {"config_overrides": {"database": {"sql_alchemy_conn": "postgresql://u:%s@h/d" % SECRET_SENTINEL}}},
+     "config_overrides may not set database.sql_alchemy_conn"),
+    ("override_not_sections", "local", {"config_overrides": {"core": "parallelism=4"}}, "config_overrides must map an airflow.cfg section"),
+    ("missing_dags_source_dir", "local", {"dags_source_dir": "/nonexistent/dags"}, "dags_source_dir must be a folder"),
+    ("negative_dags_backoff", "local", {"dags_backoff_limit": -1}, "dags_backoff_limit must be 0 or more"),
+    ("bad_admin_email", "local", {"migrations_admin_email": "admin"}, "migrations_admin_email must be an e-mail address"),
+    # Namespace, storage, database, RBAC.
+    ("bad_quota_quantity", "local", {"namespace_resource_quota_enabled": True, "namespace_resource_quota_hard": {"requests.memory": "1Gb"}},
+     "namespace_resource_quota_hard values must be Kubernetes quantities"),
+    ("bad_dags_size", "local", {"storage_dags_size": "10 GB"}, "storage_dags_size must be a Kubernetes quantity"),
+    ("short_local_password", "local", {"database_local_password": SECRET_SENTINEL[:10]}, "database_local_password must be empty"),
+    ("bad_rbac_rule", "local", {"rbac_task_rules": [{"resources": ["pods"]}]}, "rbac_task_rules must be a namespaced RBAC rule"),
+    ("sink_mode_typo", "local", {"sink_mode": "dry-run"}, "sink_mode must be one of"),
+    ("typo_of_a_config_variable", "local", {"config_remote_logging_enable": True, "airflow_strict_variables": True},
+     "config_remote_logging_enable (did you mean config_remote_logging_enabled?)"),
+    # Clouds: the settings of a database the run would provision, refused before any cloud call.
+    ("bad_rds_instance_class", "aws", {"database_manage": True, "database_aws_instance_class": "t3.medium"}, "database_aws_instance_class must be an RDS instance class"),
+    ("rds_storage_too_small", "aws", {"database_manage": True, "database_aws_allocated_storage": 5}, "database_aws_allocated_storage must be 20 to 65536"),
+    ("azure_sku_with_space", "azure", {"database_manage": True, "database_azure_sku_name": "Standard D2ds v5"}, "database_azure_sku_name must be"),
+    ("azure_sku_tier_mismatch", "azure", {"database_manage": True, "database_azure_sku_name": "Standard_B2s", "database_azure_sku_tier": "GeneralPurpose"},
+     "database_azure_sku_tier must match database_azure_sku_name"),
+    ("azure_location_display_name", "azure", {"database_manage": True, "database_azure_location": "West Europe"}, "database_azure_location must be an Azure region"),
+    ("gcp_tier_typo", "gcp", {"database_manage": True, "database_gcp_tier": "db-custom-2"}, "database_gcp_tier must be a Cloud SQL machine tier"),
+    ("gcp_version", "gcp", {"database_manage": True, "database_gcp_database_version": "POSTGRES_9_6"}, "database_gcp_database_version must be"),
 ]
+
+# The only task that may run before the failure: the preflight, site.yml's first task.
+PREFLIGHT_TASKS = ("Check every setting before anything changes",)
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +160,6 @@ def test_bad_input_fails_before_anything_is_written(failed_runs, case_id, invent
     written = manifests.manifest_files(folder) if os.path.isdir(folder) else []
     assert not written, "manifests were written before the failure: %s" % written
     assert SECRET_SENTINEL not in run.output, "a secret value was echoed in the failure output"
+    ran = [line[len("TASK ["):line.index("]")] for line in run.output.splitlines() if line.startswith("TASK [")]
+    assert all(task.startswith(PREFLIGHT_TASKS) for task in ran), "tasks ran before the preflight stopped the run: %s" % ran
+    assert "before anything is changed" in failure, "not refused by the preflight:\n%s" % run.tail()
