@@ -49,6 +49,7 @@ KNOBS = dict(
         {"name": "proxy", "image": "busybox:1.36", "restartPolicy": "Always", "args": ["sleep", "infinity"]}]),
     api_server_replicas=2,
     airflow_image_pull_secrets=["registry-credentials"],
+    airflow_existing_secrets={"jwt_secret": {"name": "jwt-from-vault", "key": "signing-key"}},
 )
 
 
@@ -147,6 +148,17 @@ def test_probes_cover_the_execution_api_and_cost_little(rendered):
         assert "readinessProbe" not in main, "%s has no Service: an exec readiness probe only burns CPU" % name
         # `airflow jobs check` costs up to 5 CPU-seconds a call: at most a tenth of the 500m limit... by far.
         assert 5.0 / main["livenessProbe"]["periodSeconds"] <= 0.05, name
+
+
+def test_a_secret_you_manage_is_read_not_written(rendered):
+    """airflow_existing_secrets: no Secret of ours for that credential, every reader points at yours."""
+    secrets = _named(rendered["knobs"], "Secret")
+    assert "airflow-jwt-secret" not in secrets and "jwt-from-vault" not in secrets
+    assert "airflow-jwt-secret" in _named(rendered["base"], "Secret")
+    for name in COMPONENTS.values():
+        main = _named(rendered["knobs"], "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]
+        env = {item["name"]: item for item in main["env"]}
+        assert env["AIRFLOW__API_AUTH__JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "jwt-from-vault", "key": "signing-key"}
 
 
 def test_knobs_render_valid_manifests(rendered):
