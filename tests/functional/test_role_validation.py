@@ -80,6 +80,8 @@ CASES = [
     ("unknown_pod_knob", "local", {"scheduler_pod": {"sidecar": []}}, "scheduler_pod"),
     ("pod_env_not_a_list", "local", {"api_server_pod": {"env": {"A": "b"}}}, "api_server_pod"),
     ("task_pod_annotations_not_a_mapping", "local", {"config_task_pod": {"annotations": ["a"]}}, "config_task_pod"),
+    ("pod_label_with_space", "local", {"scheduler_pod": {"labels": {"team": "data platform"}}}, "scheduler_pod.labels must map label names"),
+    ("sidecar_without_image", "local", {"api_server_pod": {"sidecars": [{"name": "proxy"}]}}, "api_server_pod.sidecars[0].image must be"),
     ("missing_pod_template_file", "local", {"config_pod_template_file": "/nonexistent/pod.yaml"}, "config_pod_template_file must be a YAML file"),
     ("zero_statsd_replicas", "local", {"statsd_replicas": 0}, "statsd_replicas must be at least 1"),
     ("empty_statsd_tag", "local", {"statsd_image_tag": ""}, "statsd_image_tag must be an image tag"),
