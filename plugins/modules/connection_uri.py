@@ -19,7 +19,8 @@ description:
     The user name, password, database name and query parameters are percent-encoded so that
     B(any) character, including C(@ : / ? # [ ] % + & =), quotes, spaces and non-ASCII text, reaches
     the database unchanged. The host is validated (DNS name, IPv4 or IPv6 address) rather than encoded.
-  - The module only computes; it never connects anywhere and never reports a change.
+  - The module only computes; it never connects anywhere and never reports a change. Its action plugin
+    does the computation in the controller process, with the same code, so no module process runs.
     It returns the URI in RV(uri), which contains the password, so tasks that call it must set
     C(no_log=true), and a printable RV(uri_redacted) with the password masked.
 author:
@@ -111,10 +112,16 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is nothing to diff.
+  action:
+    support: full
+    description:
+      - The module's action plugin does its work in the controller process, whatever the task's host
+        and connection, because building a URI touches no system, and a module process would cost about half a
+        second. An async task runs the module itself.
   platform:
     support: N/A
     platforms: all
-    description: Pure computation; runs wherever Python runs, usually on the controller.
+    description: Pure computation, on the controller (see the action attribute).
 notes:
   - >-
     B(Why everything is percent-encoded.) In a URI, C(@) ends the user information, C(:) separates

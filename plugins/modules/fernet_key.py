@@ -73,6 +73,12 @@ attributes:
     details:
       - The diff never contains key material. It shows the number of keys and, for each key, newest
         first, its fingerprint, the first 8 hexadecimal digits of the SHA-256 of the key.
+  action:
+    description:
+      - The module's action plugin does its work in the controller process, whatever the task's host
+        and connection, because keeping, generating or rotating a key touches no system, and a module process
+        would cost about half a second. An async task runs the module itself.
+    support: full
   platform:
     description: Target OS/families that can be operated against.
     support: N/A
@@ -84,9 +90,11 @@ notes:
   - O(existing) is C(no_log), so it is masked in the module's invocation and logs. Its value is
     deliberately not masked in RV(fernet_key), which would otherwise read
     C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) whenever the value is unchanged.
-  - The module runs where the task runs and needs the C(cryptography) Python library there. Run it
-    on the controller (task keywords C(delegate_to=localhost) and C(run_once=true)) so that every host uses the
-    same key.
+  - The computation runs on the controller (the action plugin, see the C(action) attribute) and needs
+    the C(cryptography) Python library there, which ansible-core requires anyway. Use the task keyword
+    C(run_once=true) so that every host uses the same key.
+  - O(existing) never reaches a module log entry (syslog or journald). The controller process writes none,
+    and the module, when it runs (async tasks), logs it as a C(no_log) option.
   - Fingerprints can be reproduced by hand with C(printf %s "$KEY" | sha256sum | cut -c1-8).
 seealso:
   - name: Airflow documentation on fernet key rotation
