@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 
 from ansible_collections.airflow_k8s.cloud.plugins.action import fernet_key as action
 from ansible_collections.airflow_k8s.cloud.plugins.modules import fernet_key as module
-from ansible_collections.airflow_k8s.cloud.tests.unit.plugins.action.test_connection_uri import warning_texts
+from ansible_collections.airflow_k8s.cloud.tests.unit.plugins.action.test_action_connection_uri import warning_texts
 from ansible_collections.airflow_k8s.cloud.tests.unit.plugins.action.utils import MODULE_RESULT, run_action
 from ansible_collections.airflow_k8s.cloud.tests.unit.plugins.modules.test_fernet_key import (
     KEY_A, KEY_B, KEY_C, MASK, assert_no_key_material, sha256_prefix)
