@@ -8,12 +8,15 @@ collection's pure computations (fernet_key, connection_uri) and the render mode'
 local connection (render_manifests) do the same work in the controller's worker process instead,
 with the module's own module_utils code, and return what the module would return:
 
-* the options are validated with the module's argument spec (ansible-core's
-  ``ArgumentSpecValidator``, which ``AnsibleModule`` uses too), with the module's error messages;
+* the options are what a module process would decode from its arguments (ansible-core's JSON
+  profile for module arguments: plain data, no tags, dates as text) and are validated with the
+  module's argument spec (``ArgumentSpecValidator``, which ``AnsibleModule`` uses too), with the
+  module's error messages;
 * the result gets the ``invocation`` a module result has, and every ``no_log`` value is masked in
   it, bools and ``None`` at the top level kept, as ``AnsibleModule.exit_json``/``fail_json`` do;
-* the result is plain JSON data, as a module's result is once the controller decoded it: no tag of
-  the task's arguments (origin, trust as a template) reaches the registered variable.
+* the result goes through the JSON profile of module results both ways, as a module's result does:
+  it is what the controller would have decoded from the module, and no tag of the task's
+  arguments (origin, trust as a template) reaches the registered variable.
 
 What does not happen on this path: the module's log entry (syslog/journald), which lists the
 options with the ``no_log`` ones hidden. Nothing is logged instead, so no secret is either.
@@ -28,6 +31,7 @@ __metaclass__ = type
 import json
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
@@ -35,6 +39,15 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 display = Display()
+
+#: The JSON serialization profile of the collection's modules (ansible-core's default for modules).
+PROFILE = "legacy"
+
+
+def through_json(value, direction):
+    """``value`` encoded and decoded as ansible-core does between the controller and a module."""
+    text = json.dumps(value, cls=get_module_encoder(PROFILE, direction))
+    return json.loads(text, cls=get_module_decoder(PROFILE, direction))
 
 
 class ModuleFailure(Exception):
@@ -87,7 +100,7 @@ class InProcessModuleAction(ActionBase):
         return result
 
     def _run_in_process(self):
-        params = dict(self._task.args)
+        params = through_json(dict(self._task.args), Direction.CONTROLLER_TO_MODULE)
         validation = ArgumentSpecValidator(self.argument_spec()).validate(params)
         params.update(validation.validated_parameters)
         no_log_values = set(validation._no_log_values)
@@ -112,5 +125,4 @@ class InProcessModuleAction(ActionBase):
         preserved = dict((key, value) for key, value in result.items() if value is None or isinstance(value, bool))
         result = remove_values(result, no_log_values)
         result.update(preserved)
-        # What a module's JSON result is on the controller: plain data, none of the arguments' tags.
-        return json.loads(json.dumps(result))
+        return through_json(result, Direction.MODULE_TO_CONTROLLER)
