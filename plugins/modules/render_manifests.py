@@ -53,6 +53,16 @@ attributes:
   diff_mode:
     support: full
     description: Shows the YAML before and after for every changed file; for Secrets only the file name.
+  action:
+    support: full
+    description:
+      - When the task's connection is local (the local inventory, or C(delegate_to=localhost)), the
+        module's action plugin writes the files itself, in the controller process, with the module's
+        code, which saves a module process (about half a second). It runs the module instead when the
+        connection is not local, or with C(become), a task C(environment) or C(async), where a module
+        process could differ from the controller's.
+      - In-process, the Secrets are masked in the result as by the module, and no module log entry
+        (syslog or journald) is written at all.
   platform:
     support: full
     platforms: posix
