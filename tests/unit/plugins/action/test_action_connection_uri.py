@@ -10,6 +10,8 @@ is replaced, by a recorder, to show whether a module process would have been sta
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 from ansible._internal._datatag._tags import TrustedAsTemplate
@@ -110,3 +112,61 @@ def test_an_async_task_runs_the_module():
     result, module_runs = run_action(action, BASE, async_val=30)
     assert len(module_runs) == 1 and module_runs[0]["wrap_async"]
     assert result == MODULE_RESULT
+
+
+PLAYBOOK = """
+- name: Run connection_uri the way the roles do, and once failing without task-level no_log
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Build
+      airflow_k8s.cloud.connection_uri:
+        username: airflow
+        password: "{{ database_password }}"
+        host: db.example.com
+        database: airflow
+      register: built
+      no_log: true
+    - name: Fail on a bad host, with the password among the options and no task-level no_log
+      airflow_k8s.cloud.connection_uri:
+        username: airflow
+        password: "{{ database_password }}"
+        host: "bad host"
+        database: airflow
+      register: refused
+      ignore_errors: true
+    - name: Hand the result to the test
+      ansible.builtin.copy:
+        dest: "{{ result_file }}"
+        mode: "0600"
+        content: "{{ built | to_json }}"
+      no_log: true
+      diff: false
+"""
+
+
+@pytest.mark.slow
+def test_through_ansible_playbook_no_module_runs_and_no_password_reaches_the_output(tmp_path):
+    from ansible_collections.airflow_k8s.cloud.tests.support.playbook import run_playbook  # pylint: disable=import-outside-toplevel
+
+    collections_root = os.path.abspath(os.path.join(os.path.dirname(module.__file__), "..", "..", "..", ".."))
+    playbook = tmp_path / "playbook.yml"
+    playbook.write_text(PLAYBOOK)
+    config = tmp_path / "ansible.cfg"
+    config.write_text("[defaults]\n")
+    result_file = tmp_path / "result.json"
+    run = run_playbook(
+        playbook, inventory="localhost,", args=("-c", "local", "--diff", "-vvv"), cwd=tmp_path, timeout=300,
+        ansible_playbook=(sys.executable, "-m", "ansible", "playbook"),
+        extra_vars={"ansible_python_interpreter": sys.executable, "result_file": str(result_file),
+                    "database_password": SECRET},
+        env={"ANSIBLE_COLLECTIONS_PATH": os.path.dirname(collections_root), "ANSIBLE_CONFIG": str(config),
+             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "local_tmp"), "ANSIBLE_REMOTE_TEMP": str(tmp_path / "remote_tmp")},
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.output.count("airflow_k8s.cloud.connection_uri: computed in the controller process, no module run") == 2
+    assert "AnsiballZ_connection_uri" not in run.output
+    assert "is not a valid host name" in run.output and MASK in run.output  # the failure and its masked invocation
+    assert SECRET not in run.output
+    built = json.loads(result_file.read_text())
+    assert built["uri"] == "postgresql+psycopg2://airflow:%s@db.example.com:5432/airflow" % SECRET
