@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build SQLAlchemy/libpq database connection URIs that survive any character in their parts.
 
-Pure functions, no Ansible dependency: the ``connection_uri`` module, other plugins and the tests
-import this file.
+Pure functions, no Ansible dependency: the ``connection_uri`` module, its action plugin (which
+runs the same computation in the controller process), other plugins and the tests import this
+file. Both the module and the action validate their options with :func:`argument_spec` and return
+what :func:`connection_uri_result` returns.
 
 Encoding rules (why the URI looks the way it does):
 
@@ -50,6 +52,8 @@ NO_DRIVER = ('', 'none')
 LOGIN_FORMATS = ('plain', 'azure_single_server')
 REDACTED_PASSWORD = '***'
 MAX_HOSTNAME_LENGTH = 253
+#: What a no_log option reads in a result's ``invocation``, as AnsibleModule writes it.
+NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
 _LABEL = re.compile(r'^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$')
 _PERCENT_ESCAPE = re.compile(r'%[0-9A-Fa-f]{2}')
@@ -257,3 +261,52 @@ def build_connection_uri(
         'port': port,
         'warnings': warnings,
     }
+
+
+def argument_spec():
+    """The options of the connection_uri module and action plugin (a new dict on every call)."""
+    return dict(
+        dialect=dict(type='str', default='postgresql', choices=sorted(DIALECTS)),
+        driver=dict(type='str'),
+        username=dict(type='str', required=True),
+        password=dict(type='str', no_log=True),
+        allow_empty_password=dict(type='bool', default=False, no_log=False),
+        host=dict(type='str', required=True),
+        port=dict(type='int'),
+        database=dict(type='str', required=True),
+        query=dict(type='dict', default={}),
+        login_format=dict(type='str', default='plain', choices=list(LOGIN_FORMATS)),
+        escape_for_configparser=dict(type='bool', default=False),
+    )
+
+
+def invocation(params):
+    """The ``invocation`` of a result: the options, with the password masked as AnsibleModule masks it."""
+    module_args = dict(params)
+    if module_args['password']:
+        module_args['password'] = NO_LOG_PLACEHOLDER
+    return {'module_args': module_args}
+
+
+def connection_uri_result(params):
+    """``(result, warnings)`` of the connection_uri module for validated options ``params``.
+
+    The result never reports a change and carries the URI (a secret) in ``uri``.
+    Raises :class:`ConnectionUriError` on bad input; never echoes the password.
+    """
+    result = build_connection_uri(
+        username=params['username'],
+        password=params['password'],
+        host=params['host'],
+        port=params['port'],
+        database=params['database'],
+        dialect=params['dialect'],
+        driver=params['driver'],
+        query=params['query'],
+        login_format=params['login_format'],
+        escape_for_configparser=params['escape_for_configparser'],
+        allow_empty_password=params['allow_empty_password'],
+    )
+    warnings = result.pop('warnings')
+    result['changed'] = False
+    return result, warnings

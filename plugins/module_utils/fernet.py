@@ -8,7 +8,11 @@ Airflow reads the value as a comma-separated list of Fernet keys, newest first, 
 ``MultiFernet([Fernet(part.encode("utf-8")) for part in value.split(",")])``: the first key
 encrypts, every key decrypts. This file validates such a value element by element, plans a
 rotation or trim, and computes non-secret fingerprints. It never puts key material into an
-error message, and it does not import cryptography: the caller passes the key generator.
+error message, and it does not import cryptography: the caller passes the ``Fernet`` class.
+
+:func:`fernet_key_result` is the whole computation of the ``fernet_key`` module and of its action
+plugin (which runs it in the controller process): both validate their options with
+:func:`argument_spec` and return what it returns.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -22,6 +26,10 @@ KEY_LENGTH = 44
 _URLSAFE_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _STANDARD_ONLY = frozenset("+/")
 FINGERPRINT_LENGTH = 8
+
+#: What a no_log option reads in a result's ``invocation``, as AnsibleModule writes it.
+NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+DIFF_HEADER = "fernet_key (key count and SHA-256 fingerprints, newest first)"
 
 
 class FernetKeyError(ValueError):
@@ -170,3 +178,68 @@ def plan(existing, rotate, keep, generate_key):
     if keep is not None:
         after = after[:keep + 1]
     return FernetPlan(before, after, generated, rotated=generated and bool(before))
+
+
+def argument_spec():
+    """The options of the fernet_key module and action plugin (a new dict on every call)."""
+    return dict(
+        existing=dict(type="str", no_log=True),
+        rotate=dict(type="bool", default=False),
+        keep=dict(type="int"),
+    )
+
+
+def check_with_cryptography(keys, fernet_class):
+    """Let cryptography itself accept every key, as Airflow's MultiFernet will."""
+    for position, key in enumerate(keys, start=1):
+        try:
+            fernet_class(key.encode("utf-8"))
+        except (ValueError, TypeError):
+            # Do not chain cryptography's exception: only our own message, which names no key.
+            raise FernetKeyError(
+                "%s is not accepted by cryptography.fernet.Fernet." % describe_position(position, len(keys))) from None
+
+
+def invocation(params):
+    """The ``invocation`` of a result: the options, with ``existing`` masked as AnsibleModule masks it."""
+    module_args = dict(params)
+    if module_args.get("existing") is not None:
+        module_args["existing"] = NO_LOG_PLACEHOLDER
+    return {"module_args": module_args}
+
+
+def fernet_key_result(params, diff, fernet_class):
+    """``(result, warnings)`` of the fernet_key module for validated options ``params``.
+
+    :arg diff: add the ``diff`` (key counts and fingerprints, no key material).
+    :arg fernet_class: ``cryptography.fernet.Fernet``: generates new keys and has the last word on
+        every key.
+    :raises FernetKeyError: with the whole failure message (no key material in it).
+    """
+    keep = params["keep"]
+    if keep is not None and keep < 0:
+        raise FernetKeyError("keep must be 0 or greater, got %d." % keep)
+    try:
+        outcome = plan(params["existing"], params["rotate"], keep, fernet_class.generate_key)
+        check_with_cryptography(outcome.before, fernet_class)
+    except FernetKeyError as exc:
+        raise FernetKeyError("Invalid fernet key in 'existing': %s" % exc) from None
+
+    warnings = ["'existing' has the same key at element %d and element %d; "
+                "the duplicate serves no purpose." % (first, second)
+                for first, second in duplicate_positions(outcome.before)]
+    after = summary(outcome.after)
+    result = dict(
+        changed=outcome.changed,
+        fernet_key=outcome.value,
+        primary=outcome.after[0],
+        key_count=after["key_count"],
+        fingerprints=after["fingerprints"],
+        generated=outcome.generated,
+        rotated=outcome.rotated,
+        dropped_count=outcome.dropped_count,
+    )
+    if diff:
+        result["diff"] = dict(before=summary(outcome.before), after=after,
+                              before_header=DIFF_HEADER, after_header=DIFF_HEADER)
+    return result, warnings

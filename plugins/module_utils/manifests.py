@@ -6,7 +6,8 @@
 One place for: the checks an object must pass before anything is written, the common labels,
 the order a cluster accepts objects in, the manifest path of render mode, the stable YAML text
 of a manifest, and the rollout state a server's answer shows. Used by the render_manifests
-and k8s_apply modules (on the controller) and the manifests filter plugin.
+and k8s_apply modules (on the controller), render_manifests' action plugin (through
+module_utils/render.py) and the manifests filter plugin.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -87,6 +88,37 @@ def object_problems(objects, variable, secrets=None):
     return problems
 
 
+class RunObjectsError(ValueError):
+    """The objects or Secrets of a run are unusable. The message names objects, never a Secret's value."""
+
+
+def merge_run_objects(objects, secrets_text, no_log_values, objects_option="objects", secrets_option="secrets"):
+    """The objects and Secrets of a run, merged by component; raises :class:`RunObjectsError` on bad input.
+
+    ``secrets_text`` is the JSON text of the ``no_log`` Secrets option. Every value of a Secret's
+    ``data`` is added to the set ``no_log_values`` (a module's ``no_log_values``) before any check,
+    so it is masked in whatever result reports the failure.
+    """
+    objects = objects or {}
+    try:
+        secrets = json.loads(secrets_text or "{}")
+    except ValueError:
+        secrets = None
+    if not isinstance(secrets, dict):
+        raise RunObjectsError("%s must be JSON text: a mapping of component to a list of Secrets" % secrets_option)
+    # Every Secret value is masked, also that of a Secret given among the objects by mistake (refused below).
+    for listed in list(secrets.values()) + list(objects.values()):
+        for obj in listed if isinstance(listed, list) else []:
+            no_log_values.update(secret_values(obj))
+    problems = object_problems(objects, objects_option, secrets=False) + object_problems(secrets, secrets_option, secrets=True)
+    if problems:
+        raise RunObjectsError("; ".join(problems))
+    merged = dict((component, list(listed)) for component, listed in objects.items())
+    for component, listed in secrets.items():
+        merged.setdefault(component, []).extend(listed)
+    return merged
+
+
 def run_objects(module, objects_option="objects", secrets_option="secrets"):
     """The objects and Secrets a sink module was given, merged by component; fails on bad input.
 
@@ -96,24 +128,11 @@ def run_objects(module, objects_option="objects", secrets_option="secrets"):
     Every value of their ``data`` is registered as a ``no_log`` value too, so it is masked wherever
     else it could show. ``objects`` may not hold Secrets, so none is logged by mistake.
     """
-    objects = module.params[objects_option] or {}
     try:
-        secrets = json.loads(module.params[secrets_option] or "{}")
-    except ValueError:
-        secrets = None
-    if not isinstance(secrets, dict):
-        module.fail_json(msg="%s must be JSON text: a mapping of component to a list of Secrets" % secrets_option)
-    # Every Secret value is masked, also that of a Secret given among the objects by mistake (refused below).
-    for listed in list(secrets.values()) + list(objects.values()):
-        for obj in listed if isinstance(listed, list) else []:
-            module.no_log_values.update(secret_values(obj))
-    problems = object_problems(objects, objects_option, secrets=False) + object_problems(secrets, secrets_option, secrets=True)
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-    merged = dict((component, list(listed)) for component, listed in objects.items())
-    for component, listed in secrets.items():
-        merged.setdefault(component, []).extend(listed)
-    return merged
+        return merge_run_objects(module.params[objects_option], module.params[secrets_option], module.no_log_values,
+                                 objects_option, secrets_option)
+    except RunObjectsError as error:
+        module.fail_json(msg=str(error))
 
 
 def with_labels(obj, labels):

@@ -19,7 +19,8 @@ description:
     The user name, password, database name and query parameters are percent-encoded so that
     B(any) character, including C(@ : / ? # [ ] % + & =), quotes, spaces and non-ASCII text, reaches
     the database unchanged. The host is validated (DNS name, IPv4 or IPv6 address) rather than encoded.
-  - The module only computes; it never connects anywhere and never reports a change.
+  - The module only computes; it never connects anywhere and never reports a change. Its action plugin
+    does the computation in the controller process, with the same code, so no module process runs.
     It returns the URI in RV(uri), which contains the password, so tasks that call it must set
     C(no_log=true), and a printable RV(uri_redacted) with the password masked.
 author:
@@ -111,10 +112,16 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is nothing to diff.
+  action:
+    support: full
+    description:
+      - The module's action plugin does its work in the controller process, whatever the task's host
+        and connection, because building a URI touches no system, and a module process would cost about half a
+        second. An async task runs the module itself.
   platform:
     support: N/A
     platforms: all
-    description: Pure computation; runs wherever Python runs, usually on the controller.
+    description: Pure computation, on the controller (see the action attribute).
 notes:
   - >-
     B(Why everything is percent-encoded.) In a URI, C(@) ends the user information, C(:) separates
@@ -242,53 +249,23 @@ port:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.connection_uri import (
-    DIALECTS,
-    LOGIN_FORMATS,
     ConnectionUriError,
-    build_connection_uri,
+    argument_spec,
+    connection_uri_result,
+    invocation,
 )
-
-NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
-
-
-def argument_spec():
-    return dict(
-        dialect=dict(type='str', default='postgresql', choices=sorted(DIALECTS)),
-        driver=dict(type='str'),
-        username=dict(type='str', required=True),
-        password=dict(type='str', no_log=True),
-        allow_empty_password=dict(type='bool', default=False, no_log=False),
-        host=dict(type='str', required=True),
-        port=dict(type='int'),
-        database=dict(type='str', required=True),
-        query=dict(type='dict', default={}),
-        login_format=dict(type='str', default='plain', choices=list(LOGIN_FORMATS)),
-        escape_for_configparser=dict(type='bool', default=False),
-    )
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
-        result = build_connection_uri(
-            username=params['username'],
-            password=params['password'],
-            host=params['host'],
-            port=params['port'],
-            database=params['database'],
-            dialect=params['dialect'],
-            driver=params['driver'],
-            query=params['query'],
-            login_format=params['login_format'],
-            escape_for_configparser=params['escape_for_configparser'],
-            allow_empty_password=params['allow_empty_password'],
-        )
+        result, warnings = connection_uri_result(params)
     except ConnectionUriError as error:
         # Messages never contain the password; no_log masking stays active here as a second guard.
         module.fail_json(msg=str(error), option=error.option)
 
-    for warning in result.pop('warnings'):
+    for warning in warnings:
         module.warn(warning)
 
     # AnsibleModule masks every occurrence of a no_log value in the result. The URI is a deliberate
@@ -297,10 +274,7 @@ def main():
     # return the invocation arguments with the password masked ourselves. The task must use no_log.
     if params['password']:
         module.no_log_values.discard(params['password'])
-    module_args = dict(params)
-    if module_args['password']:
-        module_args['password'] = NO_LOG_PLACEHOLDER
-    module.exit_json(changed=False, invocation=dict(module_args=module_args), **result)
+    module.exit_json(invocation=invocation(params), **result)
 
 
 if __name__ == '__main__':

@@ -73,6 +73,12 @@ attributes:
     details:
       - The diff never contains key material. It shows the number of keys and, for each key, newest
         first, its fingerprint, the first 8 hexadecimal digits of the SHA-256 of the key.
+  action:
+    description:
+      - The module's action plugin does its work in the controller process, whatever the task's host
+        and connection, because keeping, generating or rotating a key touches no system, and a module process
+        would cost about half a second. An async task runs the module itself.
+    support: full
   platform:
     description: Target OS/families that can be operated against.
     support: N/A
@@ -84,9 +90,11 @@ notes:
   - O(existing) is C(no_log), so it is masked in the module's invocation and logs. Its value is
     deliberately not masked in RV(fernet_key), which would otherwise read
     C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) whenever the value is unchanged.
-  - The module runs where the task runs and needs the C(cryptography) Python library there. Run it
-    on the controller (task keywords C(delegate_to=localhost) and C(run_once=true)) so that every host uses the
-    same key.
+  - The computation runs on the controller (the action plugin, see the C(action) attribute) and needs
+    the C(cryptography) Python library there, which ansible-core requires anyway. Use the task keyword
+    C(run_once=true) so that every host uses the same key.
+  - O(existing) never reaches a module log entry (syslog or journald). The controller process writes none,
+    and the module, when it runs (async tasks), logs it as a C(no_log) option.
   - Fingerprints can be reproduced by hand with C(printf %s "$KEY" | sha256sum | cut -c1-8).
 seealso:
   - name: Airflow documentation on fernet key rotation
@@ -185,10 +193,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.fernet import (
     FernetKeyError,
-    describe_position,
-    duplicate_positions,
-    plan,
-    summary,
+    argument_spec,
+    fernet_key_result,
+    invocation,
 )
 
 try:
@@ -200,27 +207,6 @@ else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-
-
-def argument_spec():
-    return dict(
-        existing=dict(type="str", no_log=True),
-        rotate=dict(type="bool", default=False),
-        keep=dict(type="int"),
-    )
-
-
-def _check_with_cryptography(keys):
-    """Let cryptography itself accept every key, as Airflow's MultiFernet will."""
-    for position, key in enumerate(keys, start=1):
-        try:
-            Fernet(key.encode("utf-8"))
-        except (ValueError, TypeError):
-            # Do not chain cryptography's exception: only our own message, which names no key.
-            raise FernetKeyError(
-                "%s is not accepted by cryptography.fernet.Fernet." % describe_position(position, len(keys))) from None
-
 
 def _exit_with_secret(module, result):
     """exit_json, returning the key material on purpose.
@@ -229,10 +215,7 @@ def _exit_with_secret(module, result):
     result, which includes RV(fernet_key) whenever it is unchanged or only had a key prepended.
     Mask the invocation ourselves, then stop masking that value so the result carries the keys.
     """
-    module_args = dict(module.params)
-    if module_args.get("existing") is not None:
-        module_args["existing"] = NO_LOG_PLACEHOLDER
-    result["invocation"] = {"module_args": module_args}
+    result["invocation"] = invocation(module.params)
     existing = module.params.get("existing")
     if existing:
         module.no_log_values.discard(existing)
@@ -245,41 +228,16 @@ def main():
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
 
-    keep = module.params["keep"]
-    if keep is not None and keep < 0:
-        module.fail_json(msg="keep must be 0 or greater, got %d." % keep)
-
     error = None
     try:
-        outcome = plan(module.params["existing"], module.params["rotate"], keep, Fernet.generate_key)
-        _check_with_cryptography(outcome.before)
+        result, warnings = fernet_key_result(module.params, module._diff, Fernet)
     except FernetKeyError as exc:
         error = str(exc)
     if error is not None:
-        module.fail_json(msg="Invalid fernet key in 'existing': %s" % error)
+        module.fail_json(msg=error)
 
-    for first, second in duplicate_positions(outcome.before):
-        module.warn("'existing' has the same key at element %d and element %d; "
-                    "the duplicate serves no purpose." % (first, second))
-
-    after = summary(outcome.after)
-    result = dict(
-        changed=outcome.changed,
-        fernet_key=outcome.value,
-        primary=outcome.after[0],
-        key_count=after["key_count"],
-        fingerprints=after["fingerprints"],
-        generated=outcome.generated,
-        rotated=outcome.rotated,
-        dropped_count=outcome.dropped_count,
-    )
-    if module._diff:
-        result["diff"] = dict(
-            before=summary(outcome.before),
-            after=after,
-            before_header="fernet_key (key count and SHA-256 fingerprints, newest first)",
-            after_header="fernet_key (key count and SHA-256 fingerprints, newest first)",
-        )
+    for warning in warnings:
+        module.warn(warning)
     _exit_with_secret(module, result)
 
 

@@ -53,6 +53,16 @@ attributes:
   diff_mode:
     support: full
     description: Shows the YAML before and after for every changed file; for Secrets only the file name.
+  action:
+    support: full
+    description:
+      - When the task's connection is local (the local inventory, or C(delegate_to=localhost)), the
+        module's action plugin writes the files itself, in the controller process, with the module's
+        code, which saves a module process (about half a second). It runs the module instead when the
+        connection is not local, or with C(become), a task C(environment) or C(async), where a module
+        process could differ from the controller's.
+      - In-process, the Secrets are masked in the result as by the module, and no module log entry
+        (syslog or journald) is written at all.
   platform:
     support: full
     platforms: posix
@@ -113,173 +123,26 @@ secrets:
   sample: 6
 """
 
-import copy
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
-
-MARKER = ".airflow_k8s_cloud"
-MARKER_TEXT = "Rendered by the airflow_k8s.cloud collection; files here are replaced on every run.\n"
-KUSTOMIZATION = "kustomization.yaml"
-DIR_MODE = 0o700
-FILE_MODE = 0o644
-SECRET_MODE = 0o600
-
-
-def check_folder(module, path):
-    """Fail when path is a non-empty folder this collection did not create."""
-    if not os.path.exists(path):
-        return
-    if not os.path.isdir(path):
-        module.fail_json(msg="path (sink_render_dir) %s exists and is not a folder" % path)
-    if os.listdir(path) and not os.path.exists(os.path.join(path, MARKER)):
-        module.fail_json(
-            msg="path (sink_render_dir) %s exists, is not empty and was not made by this collection. "
-                "Render mode removes stale manifests from its folder, so choose an empty folder or one "
-                "made by an earlier run." % path)
-
-
-def read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def current_mode(path):
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        return None
-
-
-def write(module, path, data, mode):
-    """Write atomically: temp file with the final mode, then rename."""
-    folder = os.path.dirname(path)
-    temp = os.path.join(folder, ".%s.tmp" % os.path.basename(path))
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(descriptor, data)
-    finally:
-        os.close(descriptor)
-    os.chmod(temp, mode)
-    module.atomic_move(temp, path)
-    os.chmod(path, mode)
-
-
-def ensure_folder(path):
-    """Create a folder with mode 0700, or tighten its mode; return whether anything changed."""
-    if not os.path.isdir(path):
-        os.makedirs(path, DIR_MODE)
-        os.chmod(path, DIR_MODE)
-        return True
-    if current_mode(path) != DIR_MODE:
-        os.chmod(path, DIR_MODE)
-        return True
-    return False
-
-
-def existing_manifests(root):
-    """Relative paths of the manifests under root (kustomization.yaml excluded)."""
-    found = []
-    if not os.path.isdir(root):
-        return found
-    for folder, dummy, names in os.walk(root):
-        for name in names:
-            if name.endswith(".yaml") and not name.startswith("."):
-                relative = os.path.relpath(os.path.join(folder, name), root)
-                if relative != KUSTOMIZATION:
-                    found.append(relative)
-    return sorted(found)
-
-
-def plan(module, root, objects, labels):
-    """(files, planned writes, diffs, secret count) for the objects, without writing anything."""
-    files, planned, diffs, secrets = [], [], [], 0
-    for component, obj, relative in manifests.manifest_paths(objects):
-        secret = obj["kind"] == "Secret"
-        secrets += 1 if secret else 0
-        text = manifests.to_yaml(manifests.with_labels(obj, labels))
-        absolute = os.path.join(root, relative)
-        before = read(absolute)
-        mode = SECRET_MODE if secret else FILE_MODE
-        if relative in files:
-            module.fail_json(msg="two objects of component %s would be written to %s (the same kind, name and namespace)"
-                             % (component, relative))
-        files.append(relative)
-        if before == to_bytes(text) and current_mode(absolute) == mode:
-            continue
-        planned.append((relative, text, mode))
-        if secret:
-            diffs.append(dict(before_header=relative, after_header=relative,
-                              before=manifests.SECRET_HIDDEN if before is not None else "", after=manifests.SECRET_HIDDEN))
-        else:
-            diffs.append(dict(before_header=relative, after_header=relative,
-                              before=to_native(before) if before is not None else "", after=text))
-    return sorted(files), planned, diffs, secrets
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils.render import (
+    RenderError,
+    argument_spec,
+    render_manifests,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            copy.deepcopy(manifests.RUN_OBJECTS_ARGUMENT_SPEC),
-            path=dict(type="path", required=True),
-            prune=dict(type="bool", default=False),
-            kustomization=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not manifests.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
 
-    root = module.params["path"]
     objects = manifests.run_objects(module)
-    for component in objects:
-        if not component or "/" in component or component in (".", ".."):
-            module.fail_json(msg="objects: %r is not a plain folder name (a component)" % component)
-    check_folder(module, root)
-
-    files, planned, diffs, secrets = plan(module, root, objects, module.params["labels"])
-    existing = existing_manifests(root)
-    removed = [relative for relative in existing if relative not in files] if module.params["prune"] else []
-    for relative in removed:
-        diffs.append(dict(before_header=relative, after_header="(removed)",
-                          before=manifests.SECRET_HIDDEN if os.path.basename(relative).startswith("secret-")
-                          else to_native(read(os.path.join(root, relative)) or b""), after=""))
-    kustomization_text = None
-    if module.params["kustomization"]:
-        listed = sorted(set(existing) - set(removed) | set(files))
-        kustomization_text = manifests.to_yaml({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": listed})
-        if read(os.path.join(root, KUSTOMIZATION)) == to_bytes(kustomization_text):
-            kustomization_text = None
-
-    folders = [root] + sorted(set(os.path.join(root, os.path.dirname(relative)) for relative in files))
-    folders_change = any(not os.path.isdir(folder) or current_mode(folder) != DIR_MODE for folder in folders)
-    changed = bool(planned or removed or kustomization_text is not None or folders_change)
-    if changed and not module.check_mode:
-        try:
-            for folder in folders:
-                ensure_folder(folder)
-            if read(os.path.join(root, MARKER)) != to_bytes(MARKER_TEXT):
-                write(module, os.path.join(root, MARKER), to_bytes(MARKER_TEXT), SECRET_MODE)
-            for relative, text, mode in planned:
-                write(module, os.path.join(root, relative), to_bytes(text), mode)
-            for relative in removed:
-                os.remove(os.path.join(root, relative))
-            if kustomization_text is not None:
-                write(module, os.path.join(root, KUSTOMIZATION), to_bytes(kustomization_text), FILE_MODE)
-        except (IOError, OSError) as error:
-            module.fail_json(msg="cannot write the manifests under %s: %s" % (root, to_native(error)))
-
-    result = dict(changed=changed, files=files, changed_files=[relative for relative, dummy, dummy2 in planned],
-                  removed_files=removed, components=sorted(objects), secrets=secrets)
-    if module._diff:
-        result["diff"] = diffs
+    try:
+        result = render_manifests(module.params, objects, module.check_mode, module._diff, module.atomic_move)
+    except RenderError as error:
+        module.fail_json(msg=str(error))
     module.exit_json(**result)
 
 

@@ -474,7 +474,7 @@ def _ansible_cli_available():
 @pytest.mark.skipif(not _ansible_cli_available(),
                     reason="ansible-test units exposes only ansible.module_utils; this needs ansible-core's CLI")
 def test_through_ansible_playbook_values_survive_and_never_reach_the_output(tmp_path):
-    """AnsiballZ packaging, the controller's result handling and task-level no_log, for real."""
+    """The action plugin (in the controller process), the controller's result handling and task-level no_log, for real."""
     from ansible_collections.airflow_k8s.cloud.tests.support.playbook import run_playbook  # pylint: disable=import-outside-toplevel
 
     # .../ansible_collections/airflow_k8s/cloud/plugins/modules/fernet_key.py -> the collections root
@@ -509,3 +509,6 @@ def test_through_ansible_playbook_values_survive_and_never_reach_the_output(tmp_
     assert results["rotated"]["changed"] is True
     # Even at -vvv with --diff, no key material reaches the output.
     assert_no_key_material(output, results["rotated"]["fernet_key"])
+    # The tasks ran the action plugin, in the controller process: no module was packaged or started.
+    assert output.count("airflow_k8s.cloud.fernet_key: computed in the controller process, no module run") == 3
+    assert "AnsiballZ_fernet_key" not in output
