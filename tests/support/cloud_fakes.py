@@ -2,10 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Canned answers of the cloud modules for the argument-spec shims (tests/support/module_calls.py).
 
-Each responder gets the validated parameters and returns a result shaped like the module's RETURN
-documentation (the keys the roles read: ``aks[0].kube_config``, ``storageaccounts[0]
-.primary_endpoints.file.connectionstring``, ``servers[0].fully_qualified_domain_name``,
-``resources[...]`` of the google.cloud info modules, ...). Writing modules remember what they
+Each responder gets the validated parameters and returns a result in the module's real shape:
+the Azure info answers are built from the model classes of the Azure SDK versions azure.azcollection
+pins and converted as each module converts them (``as_dict()`` for azure_rm_aks_info, so
+``aks[0].network_profile.load_balancer_profile.effective_outbound_i_ps``; the module's own field
+list for the others); the google.cloud info modules return the REST API's JSON (camelCase
+``resources[...]``), and so do these fakes. Writing modules remember what they
 "created" in ``<state dir>/resources.json``, so the same call again reports ``changed: false`` and
 a different one ``changed: true``; check mode stores nothing. ``<state dir>/scenario.json``
 (written by the test) holds what a real cloud would already have: the AKS kubeconfig, the GKE
@@ -340,10 +342,24 @@ def _firewall_rule_info(params, _scenario, state_dir, _check_mode):
 
 
 def _flexible_configuration_info(params, scenario, _state_dir, _check_mode):
+    """azure_rm_postgresqlflexibleconfiguration_info's ``format_item`` of ``Configuration`` models."""
+    from azure.mgmt.postgresqlflexibleservers import models  # pylint: disable=import-outside-toplevel
+
     settings = scenario.get("flexible_server_configuration", {"require_secure_transport": "on"})
     names = [params["name"]] if params.get("name") else sorted(settings)
-    return {"changed": False, "settings": [{"name": name, "value": settings[name], "source": "system-default"}
-                                           for name in names if name in settings]}
+    items = []
+    for name in names:
+        if name not in settings:
+            continue
+        configuration = _with_readonly(
+            models.Configuration(value=settings[name], source="system-default"), name=name,
+            description="Whether client connections to the server are required to use some form of secure transport.",
+            id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/Microsoft.DBforPostgreSQL/"
+               "flexibleServers/%s/configurations/%s" % (params["resource_group"], params["server_name"], name)).as_dict()
+        items.append({"resource_group": params["resource_group"], "server_name": params["server_name"],
+                      "id": configuration["id"], "name": configuration["name"], "value": configuration["value"],
+                      "description": configuration["description"], "source": configuration["source"]})
+    return {"changed": False, "settings": items}
 
 
 # --- gcp ------------------------------------------------------------------------------------------
