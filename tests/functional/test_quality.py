@@ -135,7 +135,7 @@ def test_azure_sdk_model_pins_match_azure_azcollection():
     """The Azure SDK packages requirements-test.txt installs for the fakes' model classes are the
     versions the installed azure.azcollection pins: fakes built from other models could answer in a
     shape the modules never return."""
-    import ansible_collections.azure.azcollection as azcollection  # pylint: disable=import-outside-toplevel
+    from ansible_collections.azure import azcollection  # pylint: disable=import-outside-toplevel
 
     def pins(path):
         found = {}
