@@ -148,6 +148,7 @@ AKS_SUBNET_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGr
                  "Microsoft.Network/virtualNetworks/vnet-airflow-example/subnets/snet-aks-nodes")
 # Public access: the inventory's private access (delegated subnet + private DNS zone) turned off,
 # so that the firewall path runs. tests for the committed private access: test_azure_private_access_*.
+AZURE_WI_CLIENT_ID = "0b5c1e4f-8a3d-4f2e-9c7b-6d5e4f3a2b1c"
 AZURE_PUBLIC_ACCESS = {"database_azure_delegated_subnet_id": "", "database_azure_private_dns_zone_id": ""}
 
 
@@ -407,9 +408,11 @@ def azure_private(converged, k8s_emulator, shadow_root, tmp_path_factory):
     values = inventory_vars("azure")
     with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
         json.dump({"aks": {"name": values["cluster_access_azure_cluster_name"], "kubeconfig": cloud_fakes.aks_user_kubeconfig(),
-                           "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID, "aad": True},
+                           "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID, "aad": True,
+                           "workload_identity": True, "oidc_issuer_url": "https://westeurope.oic.prod-aks.azure.com/t/c/"},
                    "public_ips": {"aks-outbound-1": "20.50.100.7"}}, stream)
-    run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV, {"sink_kubeconfig": k8s_emulator.kubeconfig},
+    run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV,
+               {"sink_kubeconfig": k8s_emulator.kubeconfig, "cluster_access_azure_workload_identity_client_id": AZURE_WI_CLIENT_ID},
                arguments=["--tags", "cluster_access,database"])
     return cloud, run
 
@@ -443,6 +446,52 @@ def test_azure_entra_id_kubeconfig_logs_in_without_a_person(azure_private):
     assert args[args.index("--tenant-id") + 1] == AZURE_ENV["AZURE_TENANT"]
     assert exec_config["interactiveMode"] == "Never"
     assert AZURE_ENV["AZURE_CLIENT_SECRET"] not in text and AZURE_ENV["AZURE_CLIENT_SECRET"] not in run.output
+
+
+# --- workload identity: facts of the cloud outputs contract -----------------------------------------
+
+def test_workload_identity_facts_are_empty_dicts_without_an_identity(cloud, local):
+    """Part of the contract on every platform: the rbac and component roles read them."""
+    empty = {"cluster_access_service_account_annotations": {}, "cluster_access_pod_labels": {}}
+    assert cloud.contract(0)["cluster_access"] == empty
+    local_contract, _volumes = local
+    assert local_contract["cluster_access"] == empty
+
+
+def test_azure_workload_identity_is_handed_to_the_airflow_layer(azure_private):
+    """The AKS answer (ManagedCluster.as_dict()) says workload identity and the OIDC issuer are on."""
+    cloud, run = azure_private
+    assert run.returncode == 0, run.tail()
+    assert cloud.contract(0)["cluster_access"] == {
+        "cluster_access_service_account_annotations": {"azure.workload.identity/client-id": AZURE_WI_CLIENT_ID},
+        "cluster_access_pod_labels": {"azure.workload.identity/use": "true"}}
+
+
+@pytest.mark.parametrize("pool, succeeds", [("example-project.svc.id.goog", True), (None, False)],
+                         ids=["workload-identity-on", "workload-identity-off"])
+def test_gcp_workload_identity_needs_it_on_the_cluster(converged, k8s_emulator, shadow_root, tmp_path, pool, succeeds):
+    """GKE answers workloadIdentityConfig.workloadPool only when Workload Identity is on: the Google
+    service account is handed over then, and the run stops naming the variable otherwise."""
+    values = inventory_vars("gcp")
+    cloud = CloudRun("gcp", str(tmp_path))
+    gke = {"name": values["cluster_access_gcp_cluster_name"], "location": values["cluster_access_gcp_location"]}
+    if pool:
+        gke["workload_pool"] = pool
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump({"gke": gke}, stream)
+    account = "airflow-pods@%s.iam.gserviceaccount.com" % GCP_PROJECT
+    env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
+    run = _run(cloud, shadow_root, k8s_emulator, env,
+               {"sink_kubeconfig": k8s_emulator.kubeconfig, "cluster_access_gcp_workload_identity_service_account": account,
+                "database_gcp_instance_name": ""}, arguments=["--tags", "cluster_access"])
+    if succeeds:
+        assert run.returncode == 0, run.tail()
+        assert cloud.contract(0)["cluster_access"] == {
+            "cluster_access_service_account_annotations": {"iam.gke.io/gcp-service-account": account},
+            "cluster_access_pod_labels": {}}
+    else:
+        assert run.returncode != 0
+        assert "cluster_access_gcp_workload_identity_service_account" in run.output[run.output.find("fatal:"):]
 
 
 # --- gcp: Cloud SQL TLS -----------------------------------------------------------------------------

@@ -374,6 +374,8 @@ def _gke_cluster_info(params, scenario, _state_dir, _check_mode):
             "network": "default", "networkConfig": {"network": "projects/%s/global/networks/default" % params.get("project")},
             "privateClusterConfig": {"privateEndpoint": "10.0.0.2"},
         })
+        if cluster.get("workload_pool"):
+            items[-1]["workloadIdentityConfig"] = {"workloadPool": cluster["workload_pool"]}
     return {"changed": False, "resources": items}
 
 
