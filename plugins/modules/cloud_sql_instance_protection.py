@@ -9,18 +9,23 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: cloud_sql_instance_protection
-short_description: Turn the deletion protection of an existing Cloud SQL instance on or off
+short_description: Set the deletion protection and the TLS requirement of an existing Cloud SQL instance
 version_added: 0.1.0
 author:
   - airflow_k8s.cloud developers (!UNKNOWN)
 description:
-  - Sets C(settings.deletionProtectionEnabled) of an existing Cloud SQL instance through the Cloud SQL
-    Admin REST API (C(instances.get), then C(instances.patch) with only that field), and waits for
+  - Sets C(settings.deletionProtectionEnabled) and, when O(ssl_mode) is given,
+    C(settings.ipConfiguration.sslMode) of an existing Cloud SQL instance through the Cloud SQL
+    Admin REST API (C(instances.get), then C(instances.patch) with only those fields), and waits for
     the Cloud SQL operation.
   - Why a module of its own - M(google.cloud.gcp_sql_instance) has no option for deletion protection
     and cannot update an existing instance at all, so protection could only be set in the console or
     with C(gcloud sql instances patch --deletion-protection), which has no check mode, reports no
     change and is not on AWX execution environments.
+  - For the same reason C(sslMode) - M(google.cloud.gcp_sql_instance) only knows C(requireSsl), and
+    C(requireSsl=true) makes Cloud SQL demand client certificates (C(TRUSTED_CLIENT_CERTIFICATE_REQUIRED)),
+    which a client using C(sslmode=require) and no certificate, as Airflow does, cannot present.
+    O(ssl_mode=ENCRYPTED_ONLY) requires TLS without client certificates.
   - Idempotent - reads the current setting first and sends nothing when it already has the wanted
     value. C(instances.patch) changes only the fields in the request, so no other setting of the
     instance is touched.
@@ -45,6 +50,13 @@ options:
     description: Whether the instance is protected against deletion.
     type: bool
     default: true
+  ssl_mode:
+    description:
+      - The TLS requirement of the instance (C(settings.ipConfiguration.sslMode)). C(requireSsl), which
+        Cloud SQL keeps consistent with it, is sent along (V(true) only for V(TRUSTED_CLIENT_CERTIFICATE_REQUIRED)).
+      - Not given - the setting is left as it is.
+    type: str
+    choices: [ALLOW_UNENCRYPTED_AND_ENCRYPTED, ENCRYPTED_ONLY, TRUSTED_CLIENT_CERTIFICATE_REQUIRED]
   wait:
     description: Wait for the Cloud SQL operation that changes the setting to finish.
     type: bool
@@ -64,7 +76,7 @@ attributes:
     description: Reads the instance and reports whether the setting would change; sends no change.
   diff_mode:
     support: full
-    description: Shows C(deletionProtectionEnabled) before and after.
+    description: Shows C(deletionProtectionEnabled) (and C(sslMode) when O(ssl_mode) is given) before and after.
   platform:
     description: Target OS/families that can be operated against.
     support: N/A
@@ -86,6 +98,12 @@ EXAMPLES = r"""
   airflow_k8s.cloud.cloud_sql_instance_protection:
     project: my-project
     instance: airflow-db
+
+- name: Require TLS, without client certificates
+  airflow_k8s.cloud.cloud_sql_instance_protection:
+    project: my-project
+    instance: airflow-db
+    ssl_mode: ENCRYPTED_ONLY
 
 - name: Remove the protection before deleting the instance
   airflow_k8s.cloud.cloud_sql_instance_protection:
@@ -110,6 +128,16 @@ previous_deletion_protection:
   returned: success
   type: bool
   sample: false
+ssl_mode:
+  description: The TLS requirement now (in check mode, would be).
+  returned: success
+  type: str
+  sample: ENCRYPTED_ONLY
+previous_ssl_mode:
+  description: The TLS requirement before the module ran.
+  returned: success
+  type: str
+  sample: TRUSTED_CLIENT_CERTIFICATE_REQUIRED
 operation:
   description: The Cloud SQL operation that changed the setting (its final state when O(wait=true)).
   returned: changed and not check mode
@@ -128,11 +156,23 @@ from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import 
 )
 
 
+# Cloud SQL's sslMode values, with the requireSsl each is consistent with.
+SSL_MODES = {"ALLOW_UNENCRYPTED_AND_ENCRYPTED": False, "ENCRYPTED_ONLY": False, "TRUSTED_CLIENT_CERTIFICATE_REQUIRED": True}
+
+
+def live_ssl_mode(ip_configuration):
+    """The instance's sslMode; instances from before sslMode existed only report requireSsl."""
+    if ip_configuration.get("sslMode"):
+        return ip_configuration["sslMode"]
+    return "TRUSTED_CLIENT_CERTIFICATE_REQUIRED" if ip_configuration.get("requireSsl") else "ALLOW_UNENCRYPTED_AND_ENCRYPTED"
+
+
 def argument_spec():
     spec = gcp_auth_argument_spec()
     spec.update(
         instance=dict(type="str", required=True),
         deletion_protection=dict(type="bool", default=True),
+        ssl_mode=dict(type="str", choices=list(SSL_MODES)),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
         api_endpoint=dict(type="str", default="https://sqladmin.googleapis.com"),
@@ -151,17 +191,28 @@ def run(module, client):
             module.fail_json(msg="Cloud SQL instance %s not found in project %s: create it first."
                              % (params["instance"], params["project"]))
         raise
+    settings = instance.get("settings") or {}
     wanted = params["deletion_protection"]
-    previous = bool((instance.get("settings") or {}).get("deletionProtectionEnabled", False))
-    result = dict(changed=previous != wanted, instance=params["instance"], deletion_protection=wanted,
-                  previous_deletion_protection=previous)
+    previous = bool(settings.get("deletionProtectionEnabled", False))
+    previous_ssl = live_ssl_mode(settings.get("ipConfiguration") or {})
+    wanted_ssl = params["ssl_mode"] or previous_ssl
+    patch = {}
+    if previous != wanted:
+        patch["deletionProtectionEnabled"] = wanted
+    if previous_ssl != wanted_ssl:
+        patch["ipConfiguration"] = {"sslMode": wanted_ssl, "requireSsl": SSL_MODES[wanted_ssl]}
+    result = dict(changed=bool(patch), instance=params["instance"], deletion_protection=wanted,
+                  previous_deletion_protection=previous, ssl_mode=wanted_ssl, previous_ssl_mode=previous_ssl)
     if module._diff:
-        result["diff"] = dict(before={"deletionProtectionEnabled": previous}, after={"deletionProtectionEnabled": wanted},
+        before, after = {"deletionProtectionEnabled": previous}, {"deletionProtectionEnabled": wanted}
+        if params["ssl_mode"]:
+            before["sslMode"], after["sslMode"] = previous_ssl, wanted_ssl
+        result["diff"] = dict(before=before, after=after,
                               before_header="%s/%s" % (params["project"], params["instance"]),
                               after_header="%s/%s" % (params["project"], params["instance"]))
     if not result["changed"] or module.check_mode:
         return result
-    operation = client.patch(instance_url, {"settings": {"deletionProtectionEnabled": wanted}})
+    operation = client.patch(instance_url, {"settings": patch})
     result["operation"] = finish_operation(client, operation, project_url + "/operations", params["wait"],
                                            params["wait_timeout"])
     return result

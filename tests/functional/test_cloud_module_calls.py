@@ -139,21 +139,45 @@ def _calls_of_run(cloud, index):
     return calls
 
 
+AZURE_ENV = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_CLIENT_ID": "fake-client",
+             "AZURE_SECRET": "fake-secret-value", "AZURE_TENANT": "fake-tenant",
+             # kubelogin's spn login reads the service principal's secret from here (never from the kubeconfig).
+             "AZURE_CLIENT_SECRET": "fake-secret-value"}
+AKS_OUTBOUND_IP_ID = "/subscriptions/0000/resourceGroups/MC_rg_aks/providers/Microsoft.Network/publicIPAddresses/aks-outbound-1"
+AKS_SUBNET_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-airflow-example/providers/"
+                 "Microsoft.Network/virtualNetworks/vnet-airflow-example/subnets/snet-aks-nodes")
+# Public access: the inventory's private access (delegated subnet + private DNS zone) turned off,
+# so that the firewall path runs. tests for the committed private access: test_azure_private_access_*.
+AZURE_WI_CLIENT_ID = "0b5c1e4f-8a3d-4f2e-9c7b-6d5e4f3a2b1c"
+AZURE_PUBLIC_ACCESS = {"database_azure_delegated_subnet_id": "", "database_azure_private_dns_zone_id": ""}
+
+
+def _firewall_rule(values, name, address):
+    return {"resource_group": values["database_azure_resource_group"], "server_name": values["database_azure_server_name"],
+            "name": name, "start_ip_address": address, "end_ip_address": address}
+
+
+def _stale_rule_name(values):
+    return "aks-%s-20-50-100-99" % values["cluster_access_azure_cluster_name"]
+
+
 def _converge_azure(cloud, emulator, shadow_root):
     values = inventory_vars("azure")
     with open(emulator.kubeconfig) as stream:
         kubeconfig = stream.read()
-    outbound = "/subscriptions/0000/resourceGroups/MC_rg_aks/providers/Microsoft.Network/publicIPAddresses/aks-outbound-1"
     with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
         json.dump({"aks": {"name": values["cluster_access_azure_cluster_name"], "kubeconfig": kubeconfig,
-                           "outbound_ip_ids": [outbound]},
+                           "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID, "aad": True},
                    "public_ips": {"aks-outbound-1": "20.50.100.7"}}, stream)
+    # Before the run the server has a rule someone added by hand, and one this collection made
+    # for an outbound address the cluster no longer has.
+    firewall = "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule"
+    cloud_fakes.seed(cloud.state_dir, firewall, _firewall_rule(values, "office", "198.51.100.20"))
+    cloud_fakes.seed(cloud.state_dir, firewall, _firewall_rule(values, _stale_rule_name(values), "20.50.100.99"))
     _create_csi_driver(emulator, "file.csi.azure.com")
-    env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_CLIENT_ID": "fake-client",
-           "AZURE_SECRET": "fake-secret-value", "AZURE_TENANT": "fake-tenant"}
     for dummy_attempt in range(2):
         # No sink_kubeconfig: the sink uses the kubeconfig cluster_access wrote from the AKS answer.
-        if _run(cloud, shadow_root, emulator, env, {}).returncode != 0:
+        if _run(cloud, shadow_root, emulator, AZURE_ENV, AZURE_PUBLIC_ACCESS).returncode != 0:
             break
     return cloud
 
@@ -167,8 +191,10 @@ def _converge_gcp(cloud, emulator, shadow_root):
     env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
     with FakeGke(token=GCP_TOKEN) as gke, FakeCloudSql(token=GCP_TOKEN) as sql:
         gke.add_cluster(GCP_PROJECT, values["cluster_access_gcp_location"], values["cluster_access_gcp_cluster_name"])
-        # The shimmed gcp_sql_instance creates nothing in the fake: the instance is there, unprotected.
-        sql.add_instance(GCP_PROJECT, values["database_gcp_instance_name"], deletion_protection=False)
+        # The shimmed gcp_sql_instance creates nothing in the fake: the instance is there, unprotected,
+        # and demanding client certificates, as an earlier release created it (requireSsl true).
+        sql.add_instance(GCP_PROJECT, values["database_gcp_instance_name"], deletion_protection=False,
+                         ssl_mode="TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
         for dummy_attempt in range(2):
             # The GKE kubeconfig authenticates with gke-gcloud-auth-plugin, which the emulator cannot
             # serve: the sink is pointed at the emulator, the written kubeconfig is checked as a file.
@@ -178,6 +204,7 @@ def _converge_gcp(cloud, emulator, shadow_root):
                 break
         cloud.gke_requests = list(gke.requests)
         cloud.sql_requests = list(sql.requests)
+        cloud.sql_ssl_mode = sql.ssl[(GCP_PROJECT, values["database_gcp_instance_name"])]
     return cloud
 
 
@@ -292,8 +319,8 @@ def test_the_volumes_use_what_the_fileshare_role_provisioned(cloud, k8s_emulator
         assert ips == ["10.20.0.10", "10.20.0.2"]
         assert any(path.endswith(":setAddons") for _method, path, _body in cloud.gke_requests)
         # Deletion protection turned on once (the second run finds it on and sends nothing).
-        assert [body for method, _path, body in cloud.sql_requests if method == "PATCH"] == [
-            {"settings": {"deletionProtectionEnabled": True}}], cloud.sql_requests
+        assert [body["settings"]["deletionProtectionEnabled"] for method, _path, body in cloud.sql_requests
+                if method == "PATCH"] == [True], cloud.sql_requests
 
 
 def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_emulator, shadow_root):
@@ -308,10 +335,8 @@ def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_e
                and (call.get("params") or {}).get("method") == "PATCH"]
     assert not patches, "an unchanged password was sent again: %s" % patches
     new_password = "Changed-In-Inventory-%s" % os.urandom(6).hex()
-    env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_CLIENT_ID": "fake-client",
-           "AZURE_SECRET": "fake-secret-value", "AZURE_TENANT": "fake-tenant"}
     for password in (new_password, new_password):  # the change, then the same value again
-        run = _run(cloud, shadow_root, k8s_emulator, env, {"database_azure_administrator_password": password},
+        run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV, dict(AZURE_PUBLIC_ACCESS, database_azure_administrator_password=password),
                    arguments=["--tags", "cluster_access,database"])
         assert run.returncode == 0, run.tail()
         assert new_password not in run.output
@@ -329,6 +354,160 @@ def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_e
     credentials = [item for item in stored.values() if item["metadata"]["name"].endswith("-database-credentials")]
     assert len(credentials) == 1
     assert base64.b64decode(credentials[0]["data"]["password"]).decode() == new_password
+
+
+# --- azure: network path, storage network rules, Entra ID kubeconfig, private access ---------------
+
+def _calls(cloud, index, fqcn):
+    return [call for call in _calls_of_run(cloud, index) if call.get("module") == fqcn]
+
+
+def test_azure_firewall_allows_the_outbound_ips_read_from_the_aks_answer(converged):
+    """azure_rm_aks_info answers ManagedCluster.as_dict() (network_profile.load_balancer_profile
+    .effective_outbound_i_ps): the outbound public IP it names is resolved and gets its rule."""
+    cloud = converged["azure"]
+    assert cloud.runs[0].returncode == 0, cloud.runs[0].tail()
+    lookups = _calls(cloud, 0, "azure.azcollection.azure_rm_publicipaddress_info")
+    assert [(call["params"]["resource_group"], call["params"]["name"]) for call in lookups] == [("MC_rg_aks", "aks-outbound-1")]
+    values = inventory_vars("azure")
+    created = [call["params"] for call in _calls(cloud, 0, "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule")
+               if call["params"]["state"] == "present"]
+    assert [(rule["name"], rule["start_ip_address"], rule["end_ip_address"]) for rule in created] == [
+        ("aks-%s-20-50-100-7" % values["cluster_access_azure_cluster_name"], "20.50.100.7", "20.50.100.7")]
+
+
+def test_azure_firewall_removes_only_its_own_rules_for_gone_addresses(converged):
+    """The server had a hand-made rule (office) and one of ours for an address the cluster no longer
+    has: ours is deleted, the other is never touched, and the second run deletes nothing."""
+    cloud = converged["azure"]
+    values = inventory_vars("azure")
+    deleted = [call["params"]["name"] for call in _calls(cloud, 0, "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule")
+               if call["params"]["state"] == "absent"]
+    assert deleted == [_stale_rule_name(values)]
+    assert not [call for call in _calls(cloud, 1, "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule")
+                if call["params"]["state"] == "absent"]
+    remaining = sorted(rule["name"] for rule in cloud_fakes.stored(cloud.state_dir, "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule"))
+    assert remaining == sorted(["office", "aks-%s-20-50-100-7" % values["cluster_access_azure_cluster_name"]])
+
+
+def test_azure_storage_account_denies_networks_other_than_the_aks_subnet(converged):
+    cloud = converged["azure"]
+    [account] = [call["params"] for call in _calls(cloud, 0, "azure.azcollection.azure_rm_storageaccount")]
+    acls = account["network_acls"]
+    assert acls["default_action"] == "Deny" and acls["bypass"] == "AzureServices"
+    assert acls["virtual_network_rules"] == [{"id": AKS_SUBNET_ID, "action": "Allow"}]
+    assert not acls["ip_rules"]
+
+
+@pytest.fixture(scope="module")
+def azure_private(converged, k8s_emulator, shadow_root, tmp_path_factory):
+    """inventories/azure as committed (private access), on a cluster with Entra ID integration whose
+    user kubeconfig is the one AKS hands out (kubelogin, devicecode); cluster_access and database only.
+    The written kubeconfig needs kubelogin, which is not here: the sink reads the emulator instead."""
+    cloud = CloudRun("azure", str(tmp_path_factory.mktemp("azure-private")))
+    values = inventory_vars("azure")
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump({"aks": {"name": values["cluster_access_azure_cluster_name"], "kubeconfig": cloud_fakes.aks_user_kubeconfig(),
+                           "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID, "aad": True,
+                           "workload_identity": True, "oidc_issuer_url": "https://westeurope.oic.prod-aks.azure.com/t/c/"},
+                   "public_ips": {"aks-outbound-1": "20.50.100.7"}}, stream)
+    run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV,
+               {"sink_kubeconfig": k8s_emulator.kubeconfig, "cluster_access_azure_workload_identity_client_id": AZURE_WI_CLIENT_ID},
+               arguments=["--tags", "cluster_access,database"])
+    return cloud, run
+
+
+def test_azure_private_access_is_the_inventory_default(azure_private):
+    cloud, run = azure_private
+    assert run.returncode == 0, run.tail()
+    values = inventory_vars("azure")
+    [server] = [call["params"] for call in _calls(cloud, 0, "azure.azcollection.azure_rm_postgresqlflexibleserver")]
+    assert server["network"] == {"delegated_subnet_resource_id": values["database_azure_delegated_subnet_id"],
+                                 "private_dns_zone_arm_resource_id": values["database_azure_private_dns_zone_id"],
+                                 "public_network_access": "Disabled"}
+    assert not _calls(cloud, 0, "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule")
+    assert not _calls(cloud, 0, "azure.azcollection.azure_rm_publicipaddress_info")
+
+
+def test_azure_entra_id_kubeconfig_logs_in_without_a_person(azure_private):
+    """AKS's user kubeconfig of an Entra ID cluster runs `kubelogin --login devicecode`; the written
+    one uses the service principal (spn) of the run, with its secret left in the environment."""
+    cloud, run = azure_private
+    assert run.returncode == 0, run.tail()
+    path = os.path.join(cloud.workdir, "kube", "aks.kubeconfig")  # cluster_access_azure_kubeconfig_path of _run
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path) as stream:
+        text = stream.read()
+    [user] = yaml.safe_load(text)["users"]
+    exec_config = user["user"]["exec"]
+    args = exec_config["args"]
+    assert args[args.index("--login") + 1] == "spn" and "devicecode" not in args
+    assert args[args.index("--client-id") + 1] == AZURE_ENV["AZURE_CLIENT_ID"]
+    assert args[args.index("--tenant-id") + 1] == AZURE_ENV["AZURE_TENANT"]
+    assert exec_config["interactiveMode"] == "Never"
+    assert AZURE_ENV["AZURE_CLIENT_SECRET"] not in text and AZURE_ENV["AZURE_CLIENT_SECRET"] not in run.output
+
+
+# --- workload identity: facts of the cloud outputs contract -----------------------------------------
+
+def test_workload_identity_facts_are_empty_dicts_without_an_identity(cloud, local):
+    """Part of the contract on every platform: the rbac and component roles read them."""
+    empty = {"cluster_access_service_account_annotations": {}, "cluster_access_pod_labels": {}}
+    assert cloud.contract(0)["cluster_access"] == empty
+    local_contract, _volumes = local
+    assert local_contract["cluster_access"] == empty
+
+
+def test_azure_workload_identity_is_handed_to_the_airflow_layer(azure_private):
+    """The AKS answer (ManagedCluster.as_dict()) says workload identity and the OIDC issuer are on."""
+    cloud, run = azure_private
+    assert run.returncode == 0, run.tail()
+    assert cloud.contract(0)["cluster_access"] == {
+        "cluster_access_service_account_annotations": {"azure.workload.identity/client-id": AZURE_WI_CLIENT_ID},
+        "cluster_access_pod_labels": {"azure.workload.identity/use": "true"}}
+
+
+@pytest.mark.parametrize("pool, succeeds", [("example-project.svc.id.goog", True), (None, False)],
+                         ids=["workload-identity-on", "workload-identity-off"])
+def test_gcp_workload_identity_needs_it_on_the_cluster(converged, k8s_emulator, shadow_root, tmp_path, pool, succeeds):
+    """GKE answers workloadIdentityConfig.workloadPool only when Workload Identity is on: the Google
+    service account is handed over then, and the run stops naming the variable otherwise."""
+    values = inventory_vars("gcp")
+    cloud = CloudRun("gcp", str(tmp_path))
+    gke = {"name": values["cluster_access_gcp_cluster_name"], "location": values["cluster_access_gcp_location"]}
+    if pool:
+        gke["workload_pool"] = pool
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump({"gke": gke}, stream)
+    account = "airflow-pods@%s.iam.gserviceaccount.com" % GCP_PROJECT
+    env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
+    run = _run(cloud, shadow_root, k8s_emulator, env,
+               {"sink_kubeconfig": k8s_emulator.kubeconfig, "cluster_access_gcp_workload_identity_service_account": account,
+                "database_gcp_instance_name": ""}, arguments=["--tags", "cluster_access"])
+    if succeeds:
+        assert run.returncode == 0, run.tail()
+        assert cloud.contract(0)["cluster_access"] == {
+            "cluster_access_service_account_annotations": {"iam.gke.io/gcp-service-account": account},
+            "cluster_access_pod_labels": {}}
+    else:
+        assert run.returncode != 0
+        assert "cluster_access_gcp_workload_identity_service_account" in run.output[run.output.find("fatal:"):]
+
+
+# --- gcp: Cloud SQL TLS -----------------------------------------------------------------------------
+
+def test_gcp_cloud_sql_requires_tls_without_client_certificates(converged):
+    """requireSsl=true makes Cloud SQL demand client certificates, which Airflow (sslmode=require, no
+    certificate) cannot present: the instance is created without require_ssl and switched to sslMode
+    ENCRYPTED_ONLY through the Cloud SQL Admin API (fake_cloud_sql), once."""
+    cloud = converged["gcp"]
+    assert all(run.returncode == 0 for run in cloud.runs), cloud.runs[-1].tail()
+    for call in _calls(cloud, 0, "google.cloud.gcp_sql_instance"):
+        assert call["params"]["settings"]["ip_configuration"].get("require_ssl") is not True, call
+    patches = [body for method, _path, body in cloud.sql_requests if method == "PATCH"]
+    ssl_patches = [body["settings"]["ipConfiguration"] for body in patches if "ipConfiguration" in body["settings"]]
+    assert ssl_patches == [{"sslMode": "ENCRYPTED_ONLY", "requireSsl": False}], patches
+    assert cloud.sql_ssl_mode == "ENCRYPTED_ONLY"
 
 
 # --- the harness itself can fail ------------------------------------------------------------------
@@ -377,8 +556,7 @@ def test_a_right_argument_passes_in_the_shim(tmp_path, shadow_root):
 @pytest.fixture(scope="module")
 def destroyed(converged, k8s_emulator, shadow_root):
     """playbooks/destroy.yml on both clouds (without the final backup), after every other test."""
-    envs = {"azure": {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_CLIENT_ID": "fake-client",
-                      "AZURE_SECRET": "fake-secret-value", "AZURE_TENANT": "fake-tenant"},
+    envs = {"azure": AZURE_ENV,
             "gcp": {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}}
     results = {}
     for platform, cloud in converged.items():

@@ -131,6 +131,27 @@ def test_python_requirements_are_consistent():
     assert result.returncode == 0, result.stdout
 
 
+def test_azure_sdk_model_pins_match_azure_azcollection():
+    """The Azure SDK packages requirements-test.txt installs for the fakes' model classes are the
+    versions the installed azure.azcollection pins: fakes built from other models could answer in a
+    shape the modules never return."""
+    from ansible_collections.azure import azcollection  # pylint: disable=import-outside-toplevel
+
+    def pins(path):
+        found = {}
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                match = re.match(r"^(azure-[a-z0-9-]+)==([^\s#]+)", line.strip())
+                if match:
+                    found[match.group(1).lower()] = match.group(2)
+        return found
+
+    ours = pins(os.path.join(REPO_ROOT, "requirements-test.txt"))
+    theirs = pins(os.path.join(list(azcollection.__path__)[0], "requirements.txt"))
+    assert ours, "requirements-test.txt pins no Azure SDK package"
+    assert {name: version for name, version in ours.items() if theirs.get(name) != version} == {}, theirs
+
+
 def _collections_called():
     """Every collection named by a fully qualified module or lookup in the roles and playbooks."""
     pattern = re.compile(r"(?:^\s*-?\s*|lookup\(['\"])([a-z_0-9]+)\.([a-z_0-9]+)\.[a-z_0-9]+(?::|['\"])", re.MULTILINE)

@@ -34,6 +34,15 @@ CASES = [
      "database_aws_instance_identifier"),
     ("reserved_rds_username", "aws", {"database_manage": True, "database_aws_username": "rdsadmin"}, "database_aws_username"),
     ("missing_azure_share", "azure", {"storage_azure_dags_share_name": ""}, "storage_azure_dags_share_name"),
+    # Private access needs the delegated subnet AND the private DNS zone (the inventory sets both).
+    ("azure_delegated_subnet_without_dns_zone", "azure", {"database_manage": True, "database_azure_private_dns_zone_id": ""},
+     "database_azure_private_dns_zone_id"),
+    ("azure_dns_zone_not_a_postgres_zone", "azure",
+     {"database_manage": True, "database_azure_private_dns_zone_id":
+      "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/example.com"},
+     "database_azure_private_dns_zone_id must be the resource id of a private DNS zone"),
+    ("azure_interactive_kubelogin", "azure", {"cluster_access_azure_kubelogin_login": "devicecode"},
+     "cluster_access_azure_kubelogin_login"),
     ("missing_cloud_database_host", "gcp", {"database_external_host": ""}, "database_external_host"),
     ("same_filestore_instance", "gcp", {"storage_filestore_logs_instance": "airflow-dags-example"},
      "storage_filestore_logs_instance"),

@@ -2,10 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Canned answers of the cloud modules for the argument-spec shims (tests/support/module_calls.py).
 
-Each responder gets the validated parameters and returns a result shaped like the module's RETURN
-documentation (the keys the roles read: ``aks[0].kube_config``, ``storageaccounts[0]
-.primary_endpoints.file.connectionstring``, ``servers[0].fully_qualified_domain_name``,
-``resources[...]`` of the google.cloud info modules, ...). Writing modules remember what they
+Each responder gets the validated parameters and returns a result in the module's real shape:
+the Azure info answers are built from the model classes of the Azure SDK versions azure.azcollection
+pins and converted as each module converts them (``as_dict()`` for azure_rm_aks_info, so
+``aks[0].network_profile.load_balancer_profile.effective_outbound_i_ps``; the module's own field
+list for the others); the google.cloud info modules return the REST API's JSON (camelCase
+``resources[...]``), and so do these fakes. Writing modules remember what they
 "created" in ``<state dir>/resources.json``, so the same call again reports ``changed: false`` and
 a different one ``changed: true``; check mode stores nothing. ``<state dir>/scenario.json``
 (written by the test) holds what a real cloud would already have: the AKS kubeconfig, the GKE
@@ -82,6 +84,11 @@ def _store_write(state_dir, fqcn, params, check_mode):
     return changed, new
 
 
+def seed(state_dir, fqcn, params):
+    """A resource that exists before the run (made by someone else, or by an earlier release)."""
+    _store_write(state_dir, fqcn, dict(params, state="present"), check_mode=False)
+
+
 def stored(state_dir, fqcn):
     """Resources a module "created": list of their stored parameters."""
     resources = _load(os.path.join(state_dir, "resources.json"), {})
@@ -89,38 +96,166 @@ def stored(state_dir, fqcn):
 
 
 # --- azure ----------------------------------------------------------------------------------------
+# Every Azure answer is built from the model classes of the SDK versions azure.azcollection pins
+# (requirements-test.txt), then converted exactly as the module converts it: ``as_dict()`` for
+# azure_rm_aks_info (``serialize_obj``), the module's own ``format_item`` / ``pip_to_dict`` field
+# lists for the others. So the keys are the SDK's snake_case attribute names
+# (``network_profile.load_balancer_profile.effective_outbound_i_ps``), never REST camelCase.
+
+AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"  # the AKS AAD server application (same in every tenant)
+AKS_AAD_CLIENT_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"  # the Azure Kubernetes Service AAD client
+AKS_TENANT = "72f988bf-0000-0000-0000-000000000000"
+_AKS_USER_KUBECONFIG = """\
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
+    server: %(server_url)s
+  name: aks-airflow-example
+contexts:
+- context:
+    cluster: aks-airflow-example
+    user: clusterUser_rg-airflow-example_aks-airflow-example
+  name: aks-airflow-example
+current-context: aks-airflow-example
+kind: Config
+preferences: {}
+users:
+- name: clusterUser_rg-airflow-example_aks-airflow-example
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - get-token
+      - --environment
+      - AzurePublicCloud
+      - --server-id
+      - %(server)s
+      - --client-id
+      - %(client)s
+      - --tenant-id
+      - %(tenant)s
+      - --login
+      - devicecode
+      command: kubelogin
+      env: null
+      installHint: |2
+
+        kubelogin is not installed which is required to connect to AAD enabled cluster.
+
+        To learn more, please go to https://aka.ms/aks/kubelogin
+      provideClusterInfo: false
+"""
+
+
+def aks_user_kubeconfig(server="https://aks-airflow-dns-0a1b2c3d.hcp.westeurope.azmk8s.io:443"):
+    """The user kubeconfig AKS hands out (listClusterUserCredentials, `az aks get-credentials`) for a
+    cluster with AKS-managed Entra ID integration: a kubelogin exec user with ``--login devicecode``."""
+    return _AKS_USER_KUBECONFIG % {"server_url": server, "server": AKS_AAD_SERVER_ID, "client": AKS_AAD_CLIENT_ID,
+                                   "tenant": AKS_TENANT}
+
+
+def _with_readonly(model, **values):
+    """Set attributes the SDK marks read-only (the service fills them; ``__init__`` ignores them)."""
+    for key, value in values.items():
+        setattr(model, key, value)
+    return model
+
+
+def aks_cluster(resource_group, cluster):
+    """The ``aks[0]`` item azure_rm_aks_info returns: ``ManagedCluster.as_dict()``.
+
+    ``cluster``: name, outbound_ip_ids, subnet_id, aad (bool: Entra ID integration),
+    workload_identity (bool), oidc_issuer_url."""
+    from azure.mgmt.containerservice import models  # pylint: disable=import-outside-toplevel
+
+    load_balancer = models.ManagedClusterLoadBalancerProfile(
+        effective_outbound_i_ps=[models.ResourceReference(id=ip_id) for ip_id in cluster.get("outbound_ip_ids", [])])
+    managed = models.ManagedCluster(
+        location="westeurope", kubernetes_version="1.31.2", dns_prefix=cluster["name"],
+        agent_pool_profiles=[models.ManagedClusterAgentPoolProfile(
+            name="nodepool1", count=3, vm_size="Standard_D4ds_v5", mode="System",
+            vnet_subnet_id=cluster.get("subnet_id"))],
+        network_profile=models.ContainerServiceNetworkProfile(
+            network_plugin="azure", outbound_type="loadBalancer", load_balancer_sku="standard",
+            load_balancer_profile=load_balancer),
+        aad_profile=models.ManagedClusterAADProfile(managed=True, enable_azure_rbac=True, tenant_id="fake-tenant")
+        if cluster.get("aad") else None,
+        oidc_issuer_profile=models.ManagedClusterOIDCIssuerProfile(enabled=bool(cluster.get("oidc_issuer_url"))),
+        security_profile=models.ManagedClusterSecurityProfile(
+            workload_identity=models.ManagedClusterSecurityProfileWorkloadIdentity(enabled=bool(cluster.get("workload_identity")))),
+    )
+    _with_readonly(managed, name=cluster["name"], type="Microsoft.ContainerService/ManagedClusters",
+                   provisioning_state="Succeeded", fqdn="%s-dns.hcp.westeurope.azmk8s.io" % cluster["name"],
+                   id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/"
+                      "Microsoft.ContainerService/managedClusters/%s" % (resource_group, cluster["name"]))
+    if cluster.get("oidc_issuer_url"):
+        _with_readonly(managed.oidc_issuer_profile, issuer_url=cluster["oidc_issuer_url"])
+    return managed.as_dict()
+
 
 def _aks_info(params, scenario, _state_dir, _check_mode):
     cluster = scenario.get("aks", {})
     if params.get("name") != cluster.get("name"):
         return {"changed": False, "aks": [], "available_versions": []}
-    item = {
-        "id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/"
-              "Microsoft.ContainerService/managedClusters/%s" % (params.get("resource_group"), cluster["name"]),
-        "name": cluster["name"], "location": "westeurope",
-        "properties": {"networkProfile": {"loadBalancerProfile": {"effectiveOutboundIPs": [
-            {"id": ip_id} for ip_id in cluster.get("outbound_ip_ids", [])]}}},
-    }
+    item = aks_cluster(params.get("resource_group"), cluster)
     if params.get("show_kubeconfig"):
         item["kube_config"] = [cluster["kubeconfig"]]
     return {"changed": False, "aks": [item], "available_versions": []}
 
 
+def public_ip_address(resource_group, name, address):
+    """One ``publicipaddresses`` item of azure_rm_publicipaddress_info (its ``pip_to_dict`` of a
+    ``PublicIPAddress`` model)."""
+    from azure.mgmt.network import models  # pylint: disable=import-outside-toplevel
+
+    pip = models.PublicIPAddress(
+        id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/Microsoft.Network/"
+           "publicIPAddresses/%s" % (resource_group, name),
+        location="westeurope", tags={}, public_ip_allocation_method="Static", public_ip_address_version="IPv4",
+        ip_address=address, idle_timeout_in_minutes=4, sku=models.PublicIPAddressSku(name="Standard"), zones=["1", "2", "3"])
+    _with_readonly(pip, name=name, type="Microsoft.Network/publicIPAddresses", provisioning_state="Succeeded", etag="W/\"1\"")
+    return {"id": pip.id, "name": pip.name, "type": pip.type, "location": pip.location, "tags": pip.tags,
+            "allocation_method": pip.public_ip_allocation_method.lower(), "version": pip.public_ip_address_version.lower(),
+            "dns_settings": {}, "ip_tags": {}, "ip_address": pip.ip_address, "idle_timeout": pip.idle_timeout_in_minutes,
+            "provisioning_state": pip.provisioning_state, "etag": pip.etag, "sku": pip.sku.name, "zones": pip.zones,
+            "public_ip_prefix": None}
+
+
 def _public_ip_info(params, scenario, _state_dir, _check_mode):
     address = scenario.get("public_ips", {}).get(params.get("name"))
-    items = [{"name": params["name"], "ip_address": address, "version": "ipv4"}] if address else []
+    items = [public_ip_address(params.get("resource_group"), params["name"], address)] if address else []
     return {"changed": False, "publicipaddresses": items}
 
 
 def _storage_account_info(params, _scenario, state_dir, _check_mode):
+    from azure.mgmt.storage import models  # pylint: disable=import-outside-toplevel
+
     accounts = [account for account in stored(state_dir, "azure.azcollection.azure_rm_storageaccount")
                 if account["name"] == params.get("name")]
     items = []
     for account in accounts:
+        acls = account.get("network_acls") or {}
+        rules = models.NetworkRuleSet(
+            bypass=acls.get("bypass", "AzureServices"), default_action=acls.get("default_action", "Allow"),
+            virtual_network_rules=[models.VirtualNetworkRule(virtual_network_resource_id=rule["id"], action="Allow")
+                                   for rule in acls.get("virtual_network_rules") or []],
+            ip_rules=[models.IPRule(ip_address_or_range=rule["value"], action="Allow") for rule in acls.get("ip_rules") or []])
         endpoint = "https://%s.file.core.windows.net/" % account["name"]
-        item = {"name": account["name"], "kind": account.get("kind"), "https_only": account.get("https_only"),
-                "tags": account.get("tags") or {},
-                "primary_endpoints": {"file": {"endpoint": endpoint}}}
+        model = models.StorageAccount(location="westeurope", tags=account.get("tags") or {}, network_rule_set=rules,
+                                      enable_https_traffic_only=account.get("https_only"),
+                                      minimum_tls_version=account.get("minimum_tls_version"),
+                                      allow_blob_public_access=account.get("allow_blob_public_access"))
+        _with_readonly(model, name=account["name"], kind=account.get("kind"),
+                       primary_endpoints=models.Endpoints(file=endpoint))
+        # The fields of azure_rm_storageaccount_info's account_obj_to_dict the roles read.
+        item = {"name": model.name, "kind": model.kind, "https_only": model.enable_https_traffic_only,
+                "minimum_tls_version": model.minimum_tls_version, "allow_blob_public_access": model.allow_blob_public_access,
+                "tags": model.tags, "primary_endpoints": {"file": {"endpoint": model.primary_endpoints.file}},
+                "network_acls": {"bypass": rules.bypass, "default_action": rules.default_action,
+                                 "virtual_network_rules": [{"id": rule.virtual_network_resource_id, "action": rule.action}
+                                                           for rule in rules.virtual_network_rules],
+                                 "ip_rules": [{"value": rule.ip_address_or_range, "action": rule.action} for rule in rules.ip_rules]}}
         if params.get("show_connection_string"):
             item["primary_endpoints"]["file"]["connectionstring"] = (
                 "DefaultEndpointsProtocol=https;EndpointSuffix=core.windows.net;AccountName=%s;AccountKey=%s;FileEndpoint=%s"
@@ -139,27 +274,92 @@ def _flexible_server(params, _scenario, state_dir, check_mode):
 
 
 def _flexible_server_info(params, _scenario, state_dir, _check_mode):
+    """azure_rm_postgresqlflexibleserver_info's ``format_item`` of a ``Server`` model."""
+    from azure.mgmt.postgresqlflexibleservers import models  # pylint: disable=import-outside-toplevel
+
     servers = []
     for server in stored(state_dir, "azure.azcollection.azure_rm_postgresqlflexibleserver"):
-        if server["name"] == params.get("name"):
-            servers.append({
-                "id": "/subscriptions/x/resourceGroups/%s/providers/Microsoft.DBforPostgreSQL/flexibleServers/%s"
-                      % (server["resource_group"], server["name"]),
-                "name": server["name"], "resource_group": server["resource_group"],
-                "fully_qualified_domain_name": "%s.postgres.database.azure.com" % server["name"],
-                "version": server.get("version"), "sku": server.get("sku"), "storage": server.get("storage"),
-                "backup": server.get("backup"), "high_availability": server.get("high_availability"),
-                "network": server.get("network") or {"public_network_access": "Enabled"}, "state": "Ready",
-                "tags": server.get("tags"),
-            })
+        if server["name"] != params.get("name"):
+            continue
+        network = server.get("network") or {"public_network_access": "Enabled"}
+        model = models.Server(
+            location="westeurope", tags=server.get("tags"), version=server.get("version"),
+            administrator_login=server.get("administrator_login"),
+            sku=models.Sku(name=(server.get("sku") or {}).get("name", "Standard_D2ds_v5"),
+                           tier=(server.get("sku") or {}).get("tier", "GeneralPurpose")),
+            storage=models.Storage(storage_size_gb=(server.get("storage") or {}).get("storage_size_gb")),
+            backup=models.Backup(backup_retention_days=(server.get("backup") or {}).get("backup_retention_days"),
+                                 geo_redundant_backup=(server.get("backup") or {}).get("geo_redundant_backup")),
+            network=models.Network(public_network_access=network.get("public_network_access"),
+                                   delegated_subnet_resource_id=network.get("delegated_subnet_resource_id"),
+                                   private_dns_zone_arm_resource_id=network.get("private_dns_zone_arm_resource_id")),
+            high_availability=models.HighAvailability(mode=(server.get("high_availability") or {}).get("mode")))
+        _with_readonly(model, name=server["name"], state="Ready",
+                       fully_qualified_domain_name="%s.postgres.database.azure.com" % server["name"],
+                       id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/"
+                          "Microsoft.DBforPostgreSQL/flexibleServers/%s" % (server["resource_group"], server["name"]))
+        servers.append({
+            "id": model.id, "resource_group": params.get("resource_group"), "name": model.name,
+            "sku": {"name": model.sku.name, "tier": model.sku.tier}, "location": model.location, "tags": model.tags,
+            "system_data": {}, "administrator_login": model.administrator_login, "version": model.version,
+            "minor_version": model.minor_version, "fully_qualified_domain_name": model.fully_qualified_domain_name,
+            "storage": {"storage_size_gb": model.storage.storage_size_gb},
+            "backup": {"backup_retention_days": model.backup.backup_retention_days,
+                       "geo_redundant_backup": model.backup.geo_redundant_backup},
+            "network": {"public_network_access": model.network.public_network_access,
+                        "delegated_subnet_resource_id": model.network.delegated_subnet_resource_id,
+                        "private_dns_zone_arm_resource_id": model.network.private_dns_zone_arm_resource_id},
+            "high_availability": {"mode": model.high_availability.mode,
+                                  "standby_availability_zone": model.high_availability.standby_availability_zone},
+            "maintenance_window": {}, "source_server_resource_id": None, "point_in_time_utc": None,
+            "availability_zone": None, "auth_config": {},
+            "identity": models.UserAssignedIdentity(type="None").as_dict(),
+        })
     return {"changed": False, "servers": servers}
 
 
+def firewall_rule(resource_group, server_name, name, start, end):
+    """One ``firewall_rules`` item of azure_rm_postgresqlflexiblefirewallrule_info (its ``format_item``
+    of a ``FirewallRule`` model's ``as_dict()``)."""
+    from azure.mgmt.postgresqlflexibleservers import models  # pylint: disable=import-outside-toplevel
+
+    rule = _with_readonly(models.FirewallRule(start_ip_address=start, end_ip_address=end), name=name,
+                          id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/"
+                             "Microsoft.DBforPostgreSQL/flexibleServers/%s/firewallRules/%s" % (resource_group, server_name, name))
+    data = rule.as_dict()
+    return {"resource_group": resource_group, "id": data["id"], "server_name": server_name, "name": data["name"],
+            "start_ip_address": data["start_ip_address"], "end_ip_address": data["end_ip_address"]}
+
+
+def _firewall_rule_info(params, _scenario, state_dir, _check_mode):
+    """The server's rules: those the roles created and those the test seeded (:func:`seed`)."""
+    rules = [rule for rule in stored(state_dir, "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule")
+             if rule.get("server_name") == params.get("server_name") and rule.get("resource_group") == params.get("resource_group")]
+    items = [firewall_rule(params["resource_group"], params["server_name"], rule["name"], rule["start_ip_address"],
+                           rule["end_ip_address"]) for rule in sorted(rules, key=lambda rule: rule["name"])
+             if not params.get("name") or rule["name"] == params["name"]]
+    return {"changed": False, "firewall_rules": items}
+
+
 def _flexible_configuration_info(params, scenario, _state_dir, _check_mode):
+    """azure_rm_postgresqlflexibleconfiguration_info's ``format_item`` of ``Configuration`` models."""
+    from azure.mgmt.postgresqlflexibleservers import models  # pylint: disable=import-outside-toplevel
+
     settings = scenario.get("flexible_server_configuration", {"require_secure_transport": "on"})
     names = [params["name"]] if params.get("name") else sorted(settings)
-    return {"changed": False, "settings": [{"name": name, "value": settings[name], "source": "system-default"}
-                                           for name in names if name in settings]}
+    items = []
+    for name in names:
+        if name not in settings:
+            continue
+        configuration = _with_readonly(
+            models.Configuration(value=settings[name], source="system-default"), name=name,
+            description="Whether client connections to the server are required to use some form of secure transport.",
+            id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/Microsoft.DBforPostgreSQL/"
+               "flexibleServers/%s/configurations/%s" % (params["resource_group"], params["server_name"], name)).as_dict()
+        items.append({"resource_group": params["resource_group"], "server_name": params["server_name"],
+                      "id": configuration["id"], "name": configuration["name"], "value": configuration["value"],
+                      "description": configuration["description"], "source": configuration["source"]})
+    return {"changed": False, "settings": items}
 
 
 # --- gcp ------------------------------------------------------------------------------------------
@@ -174,6 +374,8 @@ def _gke_cluster_info(params, scenario, _state_dir, _check_mode):
             "network": "default", "networkConfig": {"network": "projects/%s/global/networks/default" % params.get("project")},
             "privateClusterConfig": {"privateEndpoint": "10.0.0.2"},
         })
+        if cluster.get("workload_pool"):
+            items[-1]["workloadIdentityConfig"] = {"workloadPool": cluster["workload_pool"]}
     return {"changed": False, "resources": items}
 
 
@@ -251,6 +453,7 @@ RESPONDERS = {
     "azure.azcollection.azure_rm_postgresqlflexibledatabase": _generic_write("azure.azcollection.azure_rm_postgresqlflexibledatabase"),
     "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule": _generic_write("azure.azcollection.azure_rm_postgresqlflexiblefirewallrule"),
     "azure.azcollection.azure_rm_postgresqlflexibleconfiguration_info": _flexible_configuration_info,
+    "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule_info": _firewall_rule_info,
     "azure.azcollection.azure_rm_resource": _generic_write("azure.azcollection.azure_rm_resource"),
     "azure.azcollection.azure_rm_lock": _generic_write("azure.azcollection.azure_rm_lock"),
     "google.cloud.gcp_container_cluster_info": _gke_cluster_info,

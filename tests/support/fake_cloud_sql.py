@@ -10,10 +10,11 @@ sqladmin.googleapis.com v1 does:
 * ``PUT /v1/projects/{p}/instances/{i}/users?name={n}&host={h}``  sets the password from the body's
   ``password``; returns an operation in status ``PENDING``
 * ``GET /v1/projects/{p}/instances/{i}``                            the instance, with
-  ``settings.deletionProtectionEnabled``
+  ``settings.deletionProtectionEnabled`` and ``settings.ipConfiguration`` (``requireSsl``, ``sslMode``)
 * ``PATCH /v1/projects/{p}/instances/{i}``                          merges the body's
-  ``settings.deletionProtectionEnabled`` (the only field it knows; any other field gives 400);
-  returns an operation in status ``PENDING``
+  ``settings.deletionProtectionEnabled`` and ``settings.ipConfiguration.sslMode`` / ``requireSsl``
+  (the only fields it knows; any other field gives 400, and so does a requireSsl that contradicts
+  sslMode, as Cloud SQL refuses it); returns an operation in status ``PENDING``
 * ``GET /v1/projects/{p}/operations/{op}``                         ``RUNNING`` for the first
   ``polls_until_done`` - 1 polls, then ``DONE``
 
@@ -37,6 +38,35 @@ _INSTANCE = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance
 _OPERATION = re.compile(r"^/v1/projects/(?P<project>[^/]+)/operations/(?P<operation>[^/]+)$")
 
 
+# sslMode values and the requireSsl that goes with each (Cloud SQL Admin API v1, IpConfiguration).
+_SSL_MODES = {"ALLOW_UNENCRYPTED_AND_ENCRYPTED": False, "ENCRYPTED_ONLY": False, "TRUSTED_CLIENT_CERTIFICATE_REQUIRED": True}
+
+
+def _patch_problem(body):
+    """Why this fake refuses an instances.patch body, or None."""
+    settings = body.get("settings") if isinstance(body, dict) else None
+    if set(body or {}) != {"settings"} or not isinstance(settings, dict) or not settings \
+            or not set(settings) <= {"deletionProtectionEnabled", "ipConfiguration"}:
+        return "this fake only patches settings.deletionProtectionEnabled and settings.ipConfiguration"
+    if "deletionProtectionEnabled" in settings and not isinstance(settings["deletionProtectionEnabled"], bool):
+        return "settings.deletionProtectionEnabled must be a bool"
+    if "ipConfiguration" in settings:
+        ip_configuration = settings["ipConfiguration"]
+        if not isinstance(ip_configuration, dict) or not ip_configuration \
+                or not set(ip_configuration) <= {"sslMode", "requireSsl"}:
+            return "this fake only patches settings.ipConfiguration.sslMode and requireSsl"
+        mode, require = ip_configuration.get("sslMode"), ip_configuration.get("requireSsl")
+        if mode is not None and mode not in _SSL_MODES:
+            return "Invalid value at 'body.settings.ip_configuration.ssl_mode' (%s)" % mode
+        if require is not None and not isinstance(require, bool):
+            return "settings.ipConfiguration.requireSsl must be a bool"
+        if mode is not None and require is not None and _SSL_MODES[mode] != require:
+            return "Invalid request: the SSL mode %s is not compatible with requireSsl=%s." % (mode, require)
+        if mode is None and require is None:
+            return "settings.ipConfiguration needs sslMode or requireSsl"
+    return None
+
+
 class FakeCloudSql(object):
     """``with FakeCloudSql(token) as sql:`` serves on ``sql.url``; add instances with ``add_instance``
     and users with ``add_user``."""
@@ -47,6 +77,7 @@ class FakeCloudSql(object):
         self.instances = set()
         self.passwords = {}
         self.protection = {}
+        self.ssl = {}
         self.operations = {}
         self.operation_error = None
         self.requests = []
@@ -55,10 +86,12 @@ class FakeCloudSql(object):
         self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def add_instance(self, project, instance, deletion_protection=False):
-        """An instance, with deletion protection on or off."""
+    def add_instance(self, project, instance, deletion_protection=False, ssl_mode="ALLOW_UNENCRYPTED_AND_ENCRYPTED"):
+        """An instance, with deletion protection on or off, and its sslMode (``requireSsl`` follows it:
+        true only for TRUSTED_CLIENT_CERTIFICATE_REQUIRED, what ``requireSsl: true`` used to create)."""
         self.instances.add((project, instance))
         self.protection[(project, instance)] = deletion_protection
+        self.ssl[(project, instance)] = ssl_mode
 
     def add_user(self, project, instance, name, host="", password="initial-password"):
         """An instance (created if new) with one built-in user."""
@@ -112,17 +145,25 @@ class FakeCloudSql(object):
                 if key not in fake.instances:
                     return self._error(404, "The Cloud SQL instance does not exist.")
                 if method == "PATCH":
-                    settings = body.get("settings") if isinstance(body, dict) else None
-                    if set(body or {}) != {"settings"} or not isinstance(settings, dict) \
-                            or set(settings) != {"deletionProtectionEnabled"} \
-                            or not isinstance(settings["deletionProtectionEnabled"], bool):
-                        return self._error(400, "this fake only patches settings.deletionProtectionEnabled (a bool)")
-                    fake.protection[key] = settings["deletionProtectionEnabled"]
+                    problem = _patch_problem(body)
+                    if problem:
+                        return self._error(400, problem)
+                    settings = body["settings"]
+                    if "deletionProtectionEnabled" in settings:
+                        fake.protection[key] = settings["deletionProtectionEnabled"]
+                    if "ipConfiguration" in settings:
+                        fake.ssl[key] = settings["ipConfiguration"].get("sslMode") or (
+                            "TRUSTED_CLIENT_CERTIFICATE_REQUIRED" if settings["ipConfiguration"]["requireSsl"]
+                            else "ALLOW_UNENCRYPTED_AND_ENCRYPTED")
                     return self._new_operation("UPDATE", key[0], key[1])
                 return self._answer(200, {"kind": "sql#instance", "name": key[1], "project": key[0],
                                           "databaseVersion": "POSTGRES_16", "state": "RUNNABLE",
                                           "settings": {"kind": "sql#settings", "tier": "db-custom-2-7680",
-                                                       "deletionProtectionEnabled": fake.protection.get(key, False)}})
+                                                       "deletionProtectionEnabled": fake.protection.get(key, False),
+                                                       "ipConfiguration": {
+                                                           "kind": "sql#ipConfiguration", "ipv4Enabled": False,
+                                                           "sslMode": fake.ssl.get(key, "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+                                                           "requireSsl": _SSL_MODES[fake.ssl.get(key, "ALLOW_UNENCRYPTED_AND_ENCRYPTED")]}}})
 
             def _handle(self, method):
                 length = int(self.headers.get("Content-Length") or 0)

@@ -6,7 +6,8 @@ Real components: the module runs unmodified through ansible-core's real ``Ansibl
 (``run_module``: argument handling, check and diff mode) and makes real HTTP requests (``open_url``)
 to ``tests/support/fake_cloud_sql.py``, a small HTTP server that answers the Cloud SQL Admin v1
 REST calls the module makes (instances.get, instances.patch, operations.get), checks the bearer
-token and refuses a PATCH carrying anything but ``settings.deletionProtectionEnabled``. There is no
+token and refuses a PATCH carrying anything but ``settings.deletionProtectionEnabled`` and
+``settings.ipConfiguration.sslMode``/``requireSsl`` (or a contradictory pair of those). There is no
 Cloud SQL here: the fake proves the module's requests, idempotence, check/diff mode and error
 handling, not Cloud SQL's behaviour.
 """
@@ -135,3 +136,59 @@ def test_credentials_come_from_the_gcp_environment(sql, monkeypatch):
     result, failed = run_module(cloud_sql_instance_protection, {"instance": "airflow-db", "api_endpoint": sql.url})
     assert not failed and result["changed"], result
     assert sql.protection[INSTANCE] is True
+
+
+# --- ssl_mode: TLS without client certificates --------------------------------------------------
+
+def test_ssl_mode_encrypted_only_replaces_the_client_certificate_requirement(sql):
+    """An instance created with requireSsl=true demands client certificates; ENCRYPTED_ONLY is sent
+    as sslMode, with requireSsl false (never true), in one PATCH together with the protection."""
+    sql.ssl[INSTANCE] = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    result, failed = run_module(cloud_sql_instance_protection, args(sql, ssl_mode="ENCRYPTED_ONLY"))
+    assert not failed, result
+    assert result["changed"] and result["ssl_mode"] == "ENCRYPTED_ONLY"
+    assert result["previous_ssl_mode"] == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    [(_method, path, body)] = patches(sql)
+    assert path == INSTANCE_PATH
+    assert body == {"settings": {"deletionProtectionEnabled": True,
+                                 "ipConfiguration": {"sslMode": "ENCRYPTED_ONLY", "requireSsl": False}}}
+    assert sql.ssl[INSTANCE] == "ENCRYPTED_ONLY"
+    result, failed = run_module(cloud_sql_instance_protection, args(sql, ssl_mode="ENCRYPTED_ONLY"))
+    assert not failed and not result["changed"], result
+    assert len(patches(sql)) == 1
+
+
+def test_an_instance_reporting_only_require_ssl_is_read_as_needing_client_certificates():
+    """Older instances report requireSsl without sslMode."""
+    assert cloud_sql_instance_protection.live_ssl_mode({"requireSsl": True}) == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    assert cloud_sql_instance_protection.live_ssl_mode({}) == "ALLOW_UNENCRYPTED_AND_ENCRYPTED"
+    assert cloud_sql_instance_protection.live_ssl_mode({"requireSsl": True, "sslMode": "ENCRYPTED_ONLY"}) == "ENCRYPTED_ONLY"
+
+
+def test_without_ssl_mode_the_tls_setting_is_left_alone(sql):
+    sql.ssl[INSTANCE] = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    sql.protection[INSTANCE] = True
+    result, failed = run_module(cloud_sql_instance_protection, args(sql, deletion_protection=False), diff=True)
+    assert not failed, result
+    [(_method, _path, body)] = patches(sql)
+    assert body == {"settings": {"deletionProtectionEnabled": False}}
+    assert "sslMode" not in result["diff"]["after"]
+    assert sql.ssl[INSTANCE] == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+
+
+def test_ssl_mode_in_check_mode_reports_and_sends_nothing(sql):
+    sql.protection[INSTANCE] = True
+    result, failed = run_module(cloud_sql_instance_protection, args(sql, ssl_mode="ENCRYPTED_ONLY"), check_mode=True, diff=True)
+    assert not failed and result["changed"], result
+    assert result["diff"]["before"]["sslMode"] == "ALLOW_UNENCRYPTED_AND_ENCRYPTED"
+    assert result["diff"]["after"]["sslMode"] == "ENCRYPTED_ONLY"
+    assert not patches(sql)
+
+
+def test_the_fake_refuses_require_ssl_true_with_encrypted_only(sql):
+    """The harness can fail: the contradictory combination Cloud SQL refuses is refused here too."""
+    from ansible_collections.airflow_k8s.cloud.tests.support.fake_cloud_sql import _patch_problem
+    assert _patch_problem({"settings": {"ipConfiguration": {"sslMode": "ENCRYPTED_ONLY", "requireSsl": True}}})
+    assert _patch_problem({"settings": {"ipConfiguration": {"sslMode": "SOMETIMES"}}})
+    assert _patch_problem({"settings": {"tier": "db-f1-micro"}})
+    assert not _patch_problem({"settings": {"ipConfiguration": {"sslMode": "ENCRYPTED_ONLY", "requireSsl": False}}})
