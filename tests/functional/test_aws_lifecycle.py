@@ -122,3 +122,21 @@ def test_a_second_run_after_storage_autoscaling_and_a_minor_upgrade_changes_noth
     assert run.changed == 0, "second run changed %s:\n%s" % (run.changed_tasks(), run.tail(80))
     after = deployment.instance()
     assert (after["AllocatedStorage"], after["EngineVersion"]) == (42, "17.4")
+
+
+def test_deploying_again_within_the_recovery_window_restores_the_password(deployment):
+    """destroy.yml schedules the password secret for deletion (recoverable for 30 days, so that the
+    final snapshot's password is not lost). A deployment within those 30 days must restore the secret
+    (RestoreSecret) and use the same password, not fail on a secret marked for deletion."""
+    secrets = _client(deployment.moto, "secretsmanager")
+    name = "airflow-k8s.cloud/%s/database-password" % deployment.resource_name
+    password = secrets.get_secret_value(SecretId=name)["SecretString"]
+    deployment.destroy()
+    assert deployment.instance() is None
+    assert "DeletedDate" in secrets.describe_secret(SecretId=name), "destroy.yml did not schedule the secret for deletion"
+    deployment.deploy()
+    assert "DeletedDate" not in secrets.describe_secret(SecretId=name)
+    assert secrets.get_secret_value(SecretId=name)["SecretString"] == password, "the password changed"
+    assert deployment.instance() is not None
+    run = deployment.deploy()
+    assert run.changed == 0, "the run after the redeployment changed %s:\n%s" % (run.changed_tasks(), run.tail(80))
