@@ -245,3 +245,13 @@ def test_the_efs_csi_driver_and_the_airflow_pods_get_iam_roles_for_their_service
     assert statement["Condition"]["StringLike"] == {issuer + ":sub": ["system:serviceaccount:airflow:airflow-*"]}
     assert statement["Condition"]["StringEquals"] == {issuer + ":aud": "sts.amazonaws.com"}
     assert deployment.contract()["cluster_access_service_account_annotations"] == {"eks.amazonaws.com/role-arn": workload["Arn"]}
+
+
+def test_the_local_inventory_hands_over_no_service_account_annotations(tmp_path):
+    """The output fact cluster_access_service_account_annotations is a dict on every platform: empty on local
+    (no cloud identity to give the pods). Real site.yml on inventories/local, render mode."""
+    contract_file = tmp_path / "contract.json"
+    run = run_playbook(CONTRACT_PLAYBOOK, inventory="inventories/local",
+                       extra_vars={"sink_render_dir": str(tmp_path / "render"), "cloud_contract_file": str(contract_file)})
+    assert run.returncode == 0, run.tail(60)
+    assert json.loads(contract_file.read_text(encoding="utf-8"))["cluster_access_service_account_annotations"] == {}
