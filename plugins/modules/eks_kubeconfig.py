@@ -141,6 +141,12 @@ cluster:
       description: Additional security groups of the control plane.
       type: list
       elements: str
+    oidc_issuer:
+      description:
+        - URL of the cluster's OpenID Connect issuer, which IAM roles for service accounts (IRSA) trust through
+          the account's IAM OIDC provider of the same URL. Empty when EKS reports none.
+      type: str
+      sample: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
 kubeconfig:
   description: Path of the kubeconfig written (empty without O(path)).
   returned: always
@@ -194,6 +200,7 @@ def facts(cluster):
         vpc_id=network.get("vpcId", ""), subnet_ids=list(network.get("subnetIds") or []),
         cluster_security_group_id=network.get("clusterSecurityGroupId", ""),
         security_group_ids=list(network.get("securityGroupIds") or []),
+        oidc_issuer=((cluster.get("identity") or {}).get("oidc") or {}).get("issuer", ""),
     )
 
 

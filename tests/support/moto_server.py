@@ -38,6 +38,9 @@ What the middleware adds, each with the moto gap it fills
     6. **gp3 storage defaults.** AWS reports ``StorageThroughput`` 125 and ``Iops`` 3000 for a gp3
        instance created without them; moto reports neither, and ``amazon.aws.rds_instance`` fails
        with ``KeyError: 'StorageThroughput'`` on the second run. :func:`install_rds_fixes` fills them in.
+    7. **AWS managed IAM policies.** moto loads them (``MOTO_IAM_LOAD_MANAGED_POLICIES``) only when asked;
+       AWS always has them, and the roles attach ``AmazonEFSCSIDriverPolicy``. :func:`build_app` turns the
+       loading on unless the environment says otherwise.
 
 Usage
     Command line (runs until SIGTERM/SIGINT, then removes its pid and ready files)::
@@ -409,6 +412,7 @@ def build_app():
     """moto's server application wrapped in :class:`AwsGapsMiddleware`."""
     install_access_point_id_fix()
     install_rds_fixes()
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     return AwsGapsMiddleware(DomainDispatcherApplication(create_backend_app))
 
 

@@ -37,6 +37,8 @@ def test_reads_the_cluster_network(aws):  # pylint: disable=redefined-outer-name
     assert facts["cluster_security_group_id"] == cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
     assert facts["cluster_security_group_id"].startswith("sg-")
     assert facts["endpoint"] == cluster["endpoint"]
+    assert facts["oidc_issuer"] == cluster["identity"]["oidc"]["issuer"]
+    assert facts["oidc_issuer"].startswith("https://oidc.eks.%s.amazonaws.com/id/" % REGION)
 
 
 def test_writes_a_private_kubeconfig_once(aws, tmp_path):  # pylint: disable=redefined-outer-name
