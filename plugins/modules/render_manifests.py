@@ -27,6 +27,13 @@ description:
   - Refuses to write into an existing, non-empty O(path) that does not hold the marker file
     C(.airflow_k8s_cloud) (which it creates), because it removes stale manifests from folders it owns.
   - Every object is checked before anything is written.
+  - Pods follow what they read. The pod template of every Deployment, StatefulSet, DaemonSet and
+    CronJob gets one annotation C(checksum.airflow-k8s.cloud/<kind>-<name>) per ConfigMap and Secret
+    of its namespace it reads, whose value is the SHA-256 of that object's C(data), C(stringData)
+    and C(binaryData) (as M(airflow_k8s.cloud.k8s_apply) does). An object the run does not hold
+    (a C(--tags) run) is taken from its manifest of an earlier render under O(path). One found
+    nowhere gets no annotation; render mode cannot know a Secret made outside the collection.
+    Jobs get none, because their pod template is immutable.
   - Why a module rather than M(ansible.builtin.copy) in a loop; copy would work, but costs a
     module run per object (about 50 for a deployment), which dominated the render time.
 options:
@@ -197,6 +204,30 @@ def existing_manifests(root):
     return sorted(found)
 
 
+def rendered_reader(module, root, existing):
+    """``read(kind, namespace, name)`` for manifests.with_checksums: an object the run does not hold,
+    from its manifest of an earlier render under root (``existing``: their relative paths)."""
+    def read_rendered(kind, namespace, name):
+        prefix = kind.lower() + "-"
+        for relative in existing:
+            base = os.path.basename(relative)
+            if not (base == "%s%s.yaml" % (prefix, name) or (base.startswith(prefix) and base.endswith("-%s.yaml" % name))):
+                continue
+            try:
+                obj = manifests.load_yaml(read(os.path.join(root, relative)) or b"")
+            except manifests.yaml.YAMLError:  # an unreadable file is no source
+                continue
+            if not isinstance(obj, dict):
+                continue
+            metadata = obj.get("metadata") or {}
+            if obj.get("kind") == kind and metadata.get("name") == name and (metadata.get("namespace") or "") == namespace:
+                # Only its digest is used; its values are masked all the same.
+                module.no_log_values.update(manifests.secret_values(obj))
+                return obj
+        return None
+    return read_rendered
+
+
 def plan(module, root, objects, labels):
     """(files, planned writes, diffs, secret count) for the objects, without writing anything."""
     files, planned, diffs, secrets = [], [], [], 0
@@ -243,8 +274,11 @@ def main():
             module.fail_json(msg="objects: %r is not a plain folder name (a component)" % component)
     check_folder(module, root)
 
-    files, planned, diffs, secrets = plan(module, root, objects, module.params["labels"])
     existing = existing_manifests(root)
+    # Each workload's pods carry the checksum of every ConfigMap and Secret they read: from the run,
+    # else from the folder's earlier manifest (a Secret not made by the collection is unknown here).
+    objects = manifests.with_checksums(objects, rendered_reader(module, root, existing))
+    files, planned, diffs, secrets = plan(module, root, objects, module.params["labels"])
     removed = [relative for relative in existing if relative not in files] if module.params["prune"] else []
     for relative in removed:
         diffs.append(dict(before_header=relative, after_header="(removed)",
