@@ -234,7 +234,8 @@ def pod_references(pod_spec):
             continue
         add("Secret", volume.get("secret"), field="secretName")
         add("ConfigMap", volume.get("configMap"))
-        for source in (volume.get("projected") or {}).get("sources") or []:
+        projected = volume.get("projected") if isinstance(volume.get("projected"), dict) else {}
+        for source in projected.get("sources") or []:
             if isinstance(source, dict):
                 add("Secret", source.get("secret"))
                 add("ConfigMap", source.get("configMap"))
