@@ -55,7 +55,8 @@ class ActionModule(InProcessModuleAction):
         try:
             objects = manifests.merge_run_objects(params["objects"], params["secrets"], no_log_values)
             # A rename within the folder: atomic, and it keeps the mode the temporary file was given.
-            result = render_manifests(params, objects, self._task.check_mode, self._task.diff, os.rename)
+            result = render_manifests(params, objects, self._task.check_mode, self._task.diff, os.rename,
+                                      no_log_values=no_log_values)
         except (manifests.RunObjectsError, RenderError) as error:
             raise ModuleFailure(str(error))
         return result, []

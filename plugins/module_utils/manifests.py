@@ -5,7 +5,8 @@
 
 One place for: the checks an object must pass before anything is written, the common labels,
 the order a cluster accepts objects in, the manifest path of render mode, the stable YAML text
-of a manifest, and the rollout state a server's answer shows. Used by the render_manifests
+of a manifest, the rollout state a server's answer shows, and the checksum annotations that roll
+a workload's pods when a ConfigMap or Secret they read changes. Used by the render_manifests
 and k8s_apply modules (on the controller), render_manifests' action plugin (through
 module_utils/render.py) and the manifests filter plugin.
 """
@@ -14,6 +15,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
+import hashlib
 import json
 
 try:
@@ -46,6 +48,26 @@ FIRST_KINDS = (
 #: Kinds applied last: they start pods, which need everything above.
 LAST_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+#: Where each pod-bearing kind keeps its pod template.
+POD_TEMPLATE_PATHS = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+#: The kinds whose pod template gets checksum annotations. Not Jobs: a Job's pod template is
+#: immutable, so a new checksum under the same name would be refused (422); the collection's Jobs
+#: are named after a hash of their spec instead, and a Job's pod reads the values when it starts.
+#: A CronJob's template may change: its next Jobs carry the new checksums.
+CHECKSUM_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob")
+#: Prefix of the checksum annotations: ``checksum.airflow-k8s.cloud/secret-<name>``.
+CHECKSUM_ANNOTATION_PREFIX = "checksum.airflow-k8s.cloud/"
+#: What a checksum covers: every field of a ConfigMap's or Secret's content.
+CHECKSUM_FIELDS = ("data", "stringData", "binaryData")
+#: Longest name part of an annotation key (after the prefix and its slash).
+ANNOTATION_NAME_MAX = 63
 
 
 def object_problems(objects, variable, secrets=None):
@@ -190,6 +212,129 @@ def secret_values(obj):
     if not isinstance(obj, dict) or obj.get("kind") != "Secret":
         return set()
     return set(str(value) for value in (obj.get("data") or {}).values() if value)
+
+
+def pod_template(obj):
+    """The pod template (a mapping) of a Deployment, StatefulSet, DaemonSet, Job or CronJob; None otherwise."""
+    path = POD_TEMPLATE_PATHS.get(obj.get("kind")) if isinstance(obj, dict) else None
+    template = obj
+    for field in path or ():
+        template = template.get(field) if isinstance(template, dict) else None
+    return template if path and isinstance(template, dict) else None
+
+
+def pod_references(pod_spec):
+    """``[(kind, name)]`` of the ConfigMaps and Secrets a pod spec reads, sorted, each once.
+
+    Read: ``env[].valueFrom.secretKeyRef``/``configMapKeyRef`` and ``envFrom[].secretRef``/
+    ``configMapRef`` of its containers and init containers, and its ``secret``, ``configMap`` and
+    ``projected`` volumes. A pod reads these only from its own namespace.
+    """
+    found = set()
+
+    def add(kind, reference, field="name"):
+        if isinstance(reference, dict) and reference.get(field):
+            found.add((kind, str(reference[field])))
+
+    pod_spec = pod_spec if isinstance(pod_spec, dict) else {}
+    for container in (pod_spec.get("initContainers") or []) + (pod_spec.get("containers") or []):
+        if not isinstance(container, dict):
+            continue
+        for variable in container.get("env") or []:
+            source = (variable.get("valueFrom") if isinstance(variable, dict) else None) or {}
+            add("Secret", source.get("secretKeyRef"))
+            add("ConfigMap", source.get("configMapKeyRef"))
+        for source in container.get("envFrom") or []:
+            if isinstance(source, dict):
+                add("Secret", source.get("secretRef"))
+                add("ConfigMap", source.get("configMapRef"))
+    for volume in pod_spec.get("volumes") or []:
+        if not isinstance(volume, dict):
+            continue
+        add("Secret", volume.get("secret"), field="secretName")
+        add("ConfigMap", volume.get("configMap"))
+        projected = volume.get("projected") if isinstance(volume.get("projected"), dict) else {}
+        for source in projected.get("sources") or []:
+            if isinstance(source, dict):
+                add("Secret", source.get("secret"))
+                add("ConfigMap", source.get("configMap"))
+    return sorted(found)
+
+
+def content_checksum(obj):
+    """SHA-256 of a ConfigMap's or Secret's content (data, stringData, binaryData; canonical JSON).
+
+    A Secret's values go in, only the digest comes out; the same content gives the same digest
+    whether it comes from the run, a rendered file or the server.
+    """
+    content = dict((field, (obj or {}).get(field) or {}) for field in CHECKSUM_FIELDS)
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def checksum_annotation(kind, name):
+    """``checksum.airflow-k8s.cloud/<kind>-<name>`` (kind in lower case), a valid annotation key.
+
+    The name part of a key may have 63 characters; a longer one keeps its start and ends with a
+    hash of the whole object name, so it stays unique and valid.
+    """
+    key = "%s-%s" % (kind.lower(), name)
+    if len(key) > ANNOTATION_NAME_MAX:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+        key = "%s-%s" % (key[:ANNOTATION_NAME_MAX - len(digest) - 1].rstrip("-."), digest)
+    return CHECKSUM_ANNOTATION_PREFIX + key
+
+
+def content_index(objects):
+    """``{(kind, namespace, name): object}`` of the ConfigMaps and Secrets among a run's objects by component."""
+    index = {}
+    for component in sorted(objects):
+        for obj in objects[component]:
+            if isinstance(obj, dict) and obj.get("kind") in ("ConfigMap", "Secret"):
+                metadata = obj.get("metadata") or {}
+                index[(obj["kind"], metadata.get("namespace") or "", metadata.get("name"))] = obj
+    return index
+
+
+def with_checksums(objects, read=None):
+    """A run's objects by component, each workload's pod template annotated with the checksums of
+    the ConfigMaps and Secrets it reads (``checksum.airflow-k8s.cloud/secret-<name>: <sha256>``).
+
+    Kinds: those of :data:`CHECKSUM_KINDS` (not Jobs, whose pod template is immutable). A referenced
+    object is taken from the run's own objects first; otherwise from ``read(kind, namespace, name)``
+    (the server's copy in apply mode, a rendered file in render mode), called at most once per
+    object, which returns the object or None. An object found nowhere gets no annotation (a pod
+    that needs it cannot start anyway; an optional one is simply absent). Objects that change are
+    copies; the others are returned as they are. Nothing but digests is added.
+    """
+    index = content_index(objects)
+    read_before = {}
+
+    def content(kind, namespace, name):
+        key = (kind, namespace, name)
+        if key not in index and key not in read_before:
+            read_before[key] = read(kind, namespace, name) if read else None
+        return index.get(key, read_before.get(key))
+
+    annotated = {}
+    for component in objects:
+        annotated[component] = []
+        for obj in objects[component]:
+            template = pod_template(obj) if obj.get("kind") in CHECKSUM_KINDS else None
+            namespace = ((obj.get("metadata") or {}).get("namespace") or "") if template is not None else ""
+            checksums = {}
+            for kind, name in pod_references((template or {}).get("spec")):
+                found = content(kind, namespace, name)
+                if found is not None:
+                    checksums[checksum_annotation(kind, name)] = content_checksum(found)
+            if checksums:
+                obj = copy.deepcopy(obj)
+                template = pod_template(obj)
+                metadata = template["metadata"] = template.get("metadata") or {}
+                annotations = metadata["annotations"] = dict(metadata.get("annotations") or {})
+                annotations.update(checksums)
+            annotated[component].append(obj)
+    return annotated
 
 
 if HAS_YAML:

@@ -114,6 +114,31 @@ def existing_manifests(root):
     return sorted(found)
 
 
+def rendered_reader(root, existing, no_log_values):
+    """``read(kind, namespace, name)`` for manifests.with_checksums: an object the run does not hold,
+    from its manifest of an earlier render under root (``existing``: their relative paths). The values
+    of a Secret read this way join ``no_log_values``: only its digest is used, its values are masked
+    all the same."""
+    def read_rendered(kind, namespace, name):
+        prefix = kind.lower() + "-"
+        for relative in existing:
+            base = os.path.basename(relative)
+            if not (base == "%s%s.yaml" % (prefix, name) or (base.startswith(prefix) and base.endswith("-%s.yaml" % name))):
+                continue
+            try:
+                obj = manifests.load_yaml(read(os.path.join(root, relative)) or b"")
+            except manifests.yaml.YAMLError:  # an unreadable file is no source
+                continue
+            if not isinstance(obj, dict):
+                continue
+            metadata = obj.get("metadata") or {}
+            if obj.get("kind") == kind and metadata.get("name") == name and (metadata.get("namespace") or "") == namespace:
+                no_log_values.update(manifests.secret_values(obj))
+                return obj
+        return None
+    return read_rendered
+
+
 def plan(root, objects, labels):
     """(files, planned writes, diffs, secret count) for the objects, without writing anything."""
     files, planned, diffs, secrets = [], [], [], 0
@@ -140,12 +165,14 @@ def plan(root, objects, labels):
     return sorted(files), planned, diffs, secrets
 
 
-def render_manifests(params, objects, check_mode, diff, move):
+def render_manifests(params, objects, check_mode, diff, move, no_log_values=None):
     """Write (or in check mode, plan) the manifests of ``objects``; return the module's result.
 
     :arg params: the validated options (path, labels, prune, kustomization).
     :arg objects: the run's objects and Secrets by component (:func:`manifests.merge_run_objects`).
     :arg move: ``move(temp, path)`` renames a written temporary file over its manifest.
+    :arg no_log_values: a set the values of Secrets read from earlier manifests are added to (masked
+        by the caller).
     :raises RenderError: nothing can be written, or writing failed.
     """
     if not manifests.HAS_YAML:
@@ -156,8 +183,11 @@ def render_manifests(params, objects, check_mode, diff, move):
             raise RenderError("objects: %r is not a plain folder name (a component)" % component)
     check_folder(root)
 
-    files, planned, diffs, secrets = plan(root, objects, params["labels"])
     existing = existing_manifests(root)
+    # Each workload's pods carry the checksum of every ConfigMap and Secret they read: from the run,
+    # else from the folder's earlier manifest (a Secret not made by the collection is unknown here).
+    objects = manifests.with_checksums(objects, rendered_reader(root, existing, set() if no_log_values is None else no_log_values))
+    files, planned, diffs, secrets = plan(root, objects, params["labels"])
     removed = [relative for relative in existing if relative not in files] if params["prune"] else []
     for relative in removed:
         diffs.append(dict(before_header=relative, after_header="(removed)",

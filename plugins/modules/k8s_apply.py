@@ -31,6 +31,14 @@ description:
     value, and reports per object whether it changed and how its rollout stands, for the
     C(verify) role.
   - Every object is checked before the first one is applied.
+  - Pods follow what they read. The pod template of every Deployment, StatefulSet, DaemonSet and
+    CronJob gets one annotation C(checksum.airflow-k8s.cloud/<kind>-<name>) per ConfigMap and Secret
+    of its namespace it reads (C(env), C(envFrom), C(secret), C(configMap) and C(projected)
+    volumes, containers and init containers), whose value is the SHA-256 of that object's
+    C(data), C(stringData) and C(binaryData); so a changed value rolls exactly the workloads that
+    read it. An object the run does not hold (a Secret made outside the collection) is read from
+    the server once (a GET with the module's own client); its values are never returned. One
+    found nowhere gets no annotation. Jobs get none, because their pod template is immutable.
 options:
   field_manager:
     description: The server-side apply field manager; keep it fixed so that a re-run owns the same fields.
@@ -160,6 +168,25 @@ def diff_entry(obj, diff):
                 after=manifests.to_yaml(after, document_start=False) if after else "")
 
 
+def server_reader(module, service):
+    """``read(kind, namespace, name)`` for manifests.with_checksums: the server's copy of an object the
+    run does not hold, by one GET through kubernetes.core's client; None when it does not exist."""
+    def read(kind, namespace, name):
+        if not namespace:
+            return None
+        try:
+            found = service.retrieve(service.find_resource(kind, "v1", fail=True),
+                                     dict(apiVersion="v1", kind=kind, metadata=dict(name=name, namespace=namespace)))
+        except CoreException as error:
+            module.fail_json(msg="cannot read %s %s/%s, whose checksum the pods that read it carry: %s"
+                             % (kind, namespace, name, error))
+        obj = found.to_dict() if found is not None else None
+        # Only its digest is used; its values are masked all the same.
+        module._module.no_log_values.update(manifests.secret_values(obj))
+        return obj
+    return read
+
+
 def main():
     if not HAS_KUBERNETES_CORE:
         module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
@@ -177,6 +204,9 @@ def main():
         service = K8sService(get_api_client(module), module)
     except CoreException as error:
         module.fail_from_exception(error)
+
+    # Each workload's pods carry the checksum of every ConfigMap and Secret they read.
+    objects = manifests.with_checksums(objects, server_reader(module, service))
 
     reports, diffs, changed_objects = [], [], []
     for component, obj in ordered(objects, module.params["labels"]):

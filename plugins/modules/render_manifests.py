@@ -27,6 +27,13 @@ description:
   - Refuses to write into an existing, non-empty O(path) that does not hold the marker file
     C(.airflow_k8s_cloud) (which it creates), because it removes stale manifests from folders it owns.
   - Every object is checked before anything is written.
+  - Pods follow what they read. The pod template of every Deployment, StatefulSet, DaemonSet and
+    CronJob gets one annotation C(checksum.airflow-k8s.cloud/<kind>-<name>) per ConfigMap and Secret
+    of its namespace it reads, whose value is the SHA-256 of that object's C(data), C(stringData)
+    and C(binaryData) (as M(airflow_k8s.cloud.k8s_apply) does). An object the run does not hold
+    (a C(--tags) run) is taken from its manifest of an earlier render under O(path). One found
+    nowhere gets no annotation; render mode cannot know a Secret made outside the collection.
+    Jobs get none, because their pod template is immutable.
   - Why a module rather than M(ansible.builtin.copy) in a loop; copy would work, but costs a
     module run per object (about 50 for a deployment), which dominated the render time.
 options:
@@ -140,7 +147,8 @@ def main():
 
     objects = manifests.run_objects(module)
     try:
-        result = render_manifests(module.params, objects, module.check_mode, module._diff, module.atomic_move)
+        result = render_manifests(module.params, objects, module.check_mode, module._diff, module.atomic_move,
+                                  no_log_values=module.no_log_values)
     except RenderError as error:
         module.fail_json(msg=str(error))
     module.exit_json(**result)

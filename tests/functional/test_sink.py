@@ -1,10 +1,13 @@
-"""The sink role in render mode, with real ansible-playbook runs on a small playbook.
+"""The sink role in render mode, with real ansible-playbook runs on a small playbook (and site.yml).
 
 What it must guarantee: private folders and 0600 Secret files, stable Secrets across runs
 (read back from the rendered files), changed=0 on a re-run, stale manifests pruned only by a
-full run (never by a --tags run), and no writing into a folder that is not ours.
+full run (never by a --tags run), no writing into a folder that is not ours, and pods that roll
+when a value they read changes, and only then.
 """
 
+import hashlib
+import json
 import os
 import stat
 
@@ -110,3 +113,39 @@ def test_incomplete_objects_fail_before_anything_is_written(tmp_path, bad):
     assert result.returncode != 0
     assert "sink_run_objects.demo[1]" in result.output
     assert not out.exists()
+
+
+def _manifests(folder):
+    """``{relative path: bytes}`` of every manifest under ``folder``."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*.yaml")}
+
+
+def test_site_yml_render_rolls_exactly_the_pods_that_read_a_new_jwt_secret(tmp_path):
+    """The real site.yml on inventories/local, render mode: a new JWT secret (secrets_jwt_secret, as an
+    operator sets it) changes its Secret and the pod templates of the four Airflow server Deployments
+    that read it, and nothing else (statsd, the PostgreSQL StatefulSet, the hash-named Jobs, whose env
+    names the Secret and not its value); a repeated run changes nothing."""
+    out = tmp_path / "build"
+    first = run_playbook("site.yml", inventory="inventories/local", extra_vars={"sink_render_dir": str(out)})
+    assert first.returncode == 0, first.tail()
+    before = _manifests(out)
+    new_jwt = "a-new-jwt-secret-for-the-roll-test-0123456789"
+    extra = {"sink_render_dir": str(out), "secrets_jwt_secret": new_jwt}
+    rolled = run_playbook("site.yml", inventory="inventories/local", extra_vars=extra)
+    assert rolled.returncode == 0, rolled.tail()
+    after = _manifests(out)
+    assert sorted(path for path in after if after[path] != before.get(path)) == [
+        "api_server/deployment-airflow-api-server.yaml", "dag_processor/deployment-airflow-dag-processor.yaml",
+        "scheduler/deployment-airflow-scheduler.yaml", "secrets/secret-airflow-jwt-secret.yaml",
+        "triggerer/deployment-airflow-triggerer.yaml"]
+    scheduler = load(out / "scheduler" / "deployment-airflow-scheduler.yaml")
+    annotations = scheduler["spec"]["template"]["metadata"]["annotations"]
+    secret = load(out / "secrets" / "secret-airflow-jwt-secret.yaml")
+    content = {"binaryData": {}, "data": secret["data"], "stringData": {}}
+    assert annotations["checksum.airflow-k8s.cloud/secret-airflow-jwt-secret"] == hashlib.sha256(
+        json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert new_jwt not in rolled.output and secret["data"]["jwt-secret"] not in rolled.output
+
+    again = run_playbook("site.yml", inventory="inventories/local", extra_vars=extra)
+    assert again.returncode == 0 and again.changed == 0, again.changed_tasks()
+    assert _manifests(out) == after

@@ -11,10 +11,13 @@ emulator's request log shows what reached the API and in which order.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import base64
 import copy
+import hashlib
 import json
 import os
 import sys
+import urllib.request
 from unittest import mock
 
 import pytest
@@ -114,9 +117,11 @@ def test_secrets_are_named_never_shown(emulator):
     changed["config"][1]["data"]["token"] = "bmV3LXNlY3JldC12YWx1ZQ=="
     result, failed = apply(emulator, changed, diff=True, extra={"_ansible_verbosity": 3})
     assert not failed
-    assert result["changed_objects"] == ["Secret team/token"]
-    assert result["diff"] == [{"before_header": "Secret team/token", "after_header": "Secret team/token",
-                               "before": "(Secret content hidden)\n", "after": "(Secret content hidden)\n"}]
+    # The Deployment reads the Secret (envFrom): its pods roll, by a new checksum, never the value.
+    assert result["changed_objects"] == ["Secret team/token", "Deployment team/web"]
+    assert result["diff"][0] == {"before_header": "Secret team/token", "after_header": "Secret team/token",
+                                 "before": "(Secret content hidden)\n", "after": "(Secret content hidden)\n"}
+    assert "checksum.airflow-k8s.cloud/secret-token" in result["diff"][1]["after"]
     text = repr(result)
     assert "bmV3LXNlY3JldC12YWx1ZQ==" not in text and SECRET_VALUE not in text
     assert result["invocation"]["module_args"]["secrets"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
@@ -143,3 +148,115 @@ def test_unusable_objects_fail_before_any_request(emulator, bad, message):
     result, failed = apply(emulator, definitions)
     assert failed and message in result["msg"]
     assert emulator.read_request_log()[start:] == []
+
+
+ROLL_NAMESPACE = "rolls"
+JWT = "cm9sbHMtand0LXNlY3JldC1vbmU="  # base64 of made-up secrets
+JWT_NEW = "cm9sbHMtand0LXNlY3JldC10d28="
+
+
+def digest(obj):
+    """sha256 of a ConfigMap's or Secret's data, stringData and binaryData as sorted-key JSON, computed here."""
+    content = {field: obj.get(field) or {} for field in ("data", "stringData", "binaryData")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def reader(kind, name, env=None, env_from=None, volumes=None):
+    """A workload in ROLL_NAMESPACE whose one container has ``env``/``envFrom`` and whose pod has ``volumes``."""
+    container = {"name": "main", "image": "example/" + name, "env": env or [], "envFrom": env_from or []}
+    pod = {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container], "volumes": volumes or []}}
+    spec = {"template": dict(pod, spec=dict(pod["spec"], restartPolicy="Never"))} if kind == "Job" else {
+        "replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": pod}
+    return {"apiVersion": "batch/v1" if kind == "Job" else "apps/v1", "kind": kind,
+            "metadata": {"name": name, "namespace": ROLL_NAMESPACE}, "spec": spec}
+
+
+def jwt_secret(value):
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": "jwt", "namespace": ROLL_NAMESPACE},
+            "data": {"jwt-secret": value}}
+
+
+def airflow_like_run(jwt_value):
+    """Two Deployments reading the JWT Secret, statsd reading only its ConfigMap, and a Job reading the JWT Secret."""
+    jwt_env = [{"name": "AIRFLOW__API_AUTH__JWT_SECRET", "valueFrom": {"secretKeyRef": {"name": "jwt", "key": "jwt-secret"}}}]
+    return {
+        "namespace": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ROLL_NAMESPACE}}],
+        "secrets": [jwt_secret(jwt_value)],
+        "statsd": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "statsd", "namespace": ROLL_NAMESPACE},
+                    "data": {"mappings.yml": "mappings: []\n"}},
+                   reader("Deployment", "statsd", volumes=[{"name": "m", "configMap": {"name": "statsd"}}])],
+        "scheduler": [reader("Deployment", "scheduler", env=jwt_env)],
+        "api_server": [reader("Deployment", "api-server", env=jwt_env)],
+        "migrations": [reader("Job", "migrations-1234abcd", env=jwt_env)],
+    }
+
+
+def server_object(emulator, path):
+    with urllib.request.urlopen(emulator.url + path, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def pod_annotations(emulator, kind, name):
+    group = "batch" if kind == "Job" else "apps"
+    obj = server_object(emulator, "/apis/%s/v1/namespaces/%s/%ss/%s" % (group, ROLL_NAMESPACE, kind.lower(), name))
+    return obj["spec"]["template"]["metadata"].get("annotations") or {}
+
+
+def test_a_new_jwt_secret_rolls_exactly_the_deployments_that_read_it(emulator):
+    """Emulator: the Secret read by the scheduler and api-server changes; statsd (reads only its
+    ConfigMap) and the Job (immutable pod template: the emulator answers 422 to a change) stay."""
+    first, failed = apply(emulator, airflow_like_run(JWT))
+    assert not failed, first
+    assert pod_annotations(emulator, "Deployment", "scheduler")["checksum.airflow-k8s.cloud/secret-jwt"] == digest(jwt_secret(JWT))
+    assert pod_annotations(emulator, "Deployment", "statsd") == {
+        "checksum.airflow-k8s.cloud/configmap-statsd": digest(airflow_like_run(JWT)["statsd"][0])}
+    assert pod_annotations(emulator, "Job", "migrations-1234abcd") == {}
+
+    unchanged, failed = apply(emulator, airflow_like_run(JWT))
+    assert not failed and not unchanged["changed"] and unchanged["changed_objects"] == []
+
+    rolled, failed = apply(emulator, airflow_like_run(JWT_NEW), diff=True)
+    assert not failed, rolled
+    assert rolled["changed_objects"] == ["Secret rolls/jwt", "Deployment rolls/api-server", "Deployment rolls/scheduler"]
+    for name in ("scheduler", "api-server"):
+        assert pod_annotations(emulator, "Deployment", name) == {"checksum.airflow-k8s.cloud/secret-jwt": digest(jwt_secret(JWT_NEW))}
+    text = repr(rolled)
+    assert JWT_NEW not in text and base64.b64decode(JWT_NEW).decode() not in text
+
+    again, failed = apply(emulator, airflow_like_run(JWT_NEW))
+    assert not failed and again["changed_objects"] == []
+
+
+def test_a_secret_the_collection_does_not_manage_is_read_from_the_server_once(emulator):
+    """Emulator: a Secret made by someone else (plain HTTP, not in the run) is read with one GET for
+    two workloads; when its content changes, the next run rolls them, without showing its value."""
+    apply(emulator, {"namespace": airflow_like_run(JWT)["namespace"]})
+    byo = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "byo-credentials", "namespace": ROLL_NAMESPACE},
+           "data": {"password": "YnlvLXBhc3N3b3JkLW9uZQ=="}}
+    request = urllib.request.Request(emulator.url + "/api/v1/namespaces/%s/secrets" % ROLL_NAMESPACE, method="POST",
+                                     data=json.dumps(byo).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).close()
+    env_from = [{"secretRef": {"name": "byo-credentials"}}, {"secretRef": {"name": "not-there", "optional": True}}]
+    run = {"workers": [reader("Deployment", "worker-a", env_from=env_from),
+                       reader("Deployment", "worker-b", volumes=[{"name": "c", "secret": {"secretName": "byo-credentials"}}])]}
+
+    start = len(emulator.read_request_log())
+    first, failed = apply(emulator, run)
+    assert not failed, first
+    reads = [record["path"] for record in emulator.read_request_log()[start:]
+             if record.get("verb") == "get" and "/secrets/" in record["path"]]
+    assert sorted(reads) == ["/api/v1/namespaces/rolls/secrets/byo-credentials", "/api/v1/namespaces/rolls/secrets/not-there"]
+    for name in ("worker-a", "worker-b"):
+        assert pod_annotations(emulator, "Deployment", name) == {
+            "checksum.airflow-k8s.cloud/secret-byo-credentials": digest(byo)}
+    assert not apply(emulator, run)[0]["changed"]
+
+    new_password = "YnlvLXBhc3N3b3JkLXR3bw=="
+    patch = urllib.request.Request(emulator.url + "/api/v1/namespaces/%s/secrets/byo-credentials" % ROLL_NAMESPACE,
+                                   method="PATCH", data=json.dumps({"data": {"password": new_password}}).encode(),
+                                   headers={"Content-Type": "application/merge-patch+json"})
+    urllib.request.urlopen(patch, timeout=30).close()
+    rolled, failed = apply(emulator, run, diff=True, extra={"_ansible_verbosity": 3})
+    assert not failed
+    assert rolled["changed_objects"] == ["Deployment rolls/worker-a", "Deployment rolls/worker-b"]
+    assert new_password not in repr(rolled) and "byo-password-two" not in repr(rolled)

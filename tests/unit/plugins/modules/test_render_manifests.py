@@ -5,6 +5,7 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import stat
@@ -157,3 +158,52 @@ def test_a_secret_among_the_objects_is_refused(tmp_path):
     assert failed and "objects.demo[0] is a Secret: hand Secrets over apart" in result["msg"]
     assert "c2VjcmV0LXZhbHVl" not in repr(result)
     assert not (tmp_path / "out").exists()
+
+
+def reads_token(name="web"):
+    """A Deployment whose pods read the Secret ``token`` (secretKeyRef) and the ConfigMap ``cfg`` (volume)."""
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "airflow"},
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": "example", "env": [
+                    {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "token", "key": "token"}}}]}],
+                    "volumes": [{"name": "cfg", "configMap": {"name": "cfg"}}]}}}}
+
+
+def digest(obj):
+    """sha256 of a ConfigMap's or Secret's data, stringData and binaryData as sorted-key JSON, computed here."""
+    content = {field: obj.get(field) or {} for field in ("data", "stringData", "binaryData")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def rendered_annotations(tmp_path, name="web"):
+    written = yaml.safe_load((tmp_path / "out" / "demo" / ("deployment-%s.yaml" % name)).read_text())
+    return written["spec"]["template"]["metadata"].get("annotations") or {}
+
+
+def test_pods_carry_the_checksums_of_what_they_read_from_the_run_or_the_folder(tmp_path):
+    """Real files in a temporary folder: a partial run (no Secret, as with --tags) takes the digest
+    from the Secret's earlier manifest and changes nothing; a new value changes the Deployment too."""
+    result, failed = render(tmp_path, [CONFIG_MAP, SECRET, reads_token()])
+    assert not failed
+    expected = {"checksum.airflow-k8s.cloud/secret-token": digest(SECRET),
+                "checksum.airflow-k8s.cloud/configmap-cfg": digest(CONFIG_MAP)}
+    assert rendered_annotations(tmp_path) == expected
+
+    partial, failed = render(tmp_path, [reads_token()])
+    assert not failed and partial["changed_files"] == []
+    assert rendered_annotations(tmp_path) == expected
+
+    new_secret = dict(SECRET, data={"token": "bmV3LXNlY3JldC12YWx1ZQ=="})
+    changed, failed = render(tmp_path, [CONFIG_MAP, new_secret, reads_token()], diff=True)
+    assert not failed
+    assert changed["changed_files"] == ["demo/deployment-web.yaml", "demo/secret-token.yaml"]
+    assert rendered_annotations(tmp_path)["checksum.airflow-k8s.cloud/secret-token"] == digest(new_secret)
+    assert "bmV3LXNlY3JldC12YWx1ZQ==" not in repr(changed) and "c2VjcmV0LXZhbHVl" not in repr(changed)
+
+
+def test_an_object_found_nowhere_gets_no_checksum(tmp_path):
+    """Real files: render mode cannot know a Secret made outside the collection, so no annotation for it."""
+    result, failed = render(tmp_path, [CONFIG_MAP, reads_token()])
+    assert not failed
+    assert rendered_annotations(tmp_path) == {"checksum.airflow-k8s.cloud/configmap-cfg": digest(CONFIG_MAP)}
