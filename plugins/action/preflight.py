@@ -28,13 +28,15 @@ class ActionModule(ActionBase):
     _requires_connection = False
 
     def _play_roles(self):
-        """The roles of this collection the play imported (import_role and roles: make them public)."""
+        """The roles of this collection the play imported (import_role and roles: make them public),
+        and their dependencies (the airflow role)."""
         block = self._task._parent
         while block is not None and getattr(block, "_play", None) is None:
             block = block._parent
         play = getattr(block, "_play", None)
         names = []
-        for role in (play.get_roles() if play else []):
+        imported = play.get_roles() if play else []
+        for role in imported + [dependency for role in imported for dependency in role.get_all_dependencies()]:
             name = role.get_name(include_role_fqcn=True)
             if name.startswith(COLLECTION + ".") and name.split(".")[-1] not in names:
                 names.append(name.split(".")[-1])

@@ -37,8 +37,8 @@ options:
   roles:
     description:
       - The roles to check, by short name (C(scheduler)).
-      - Default is every role of this collection the play imported (C(import_role), C(roles:)), whose
-        defaults are therefore known.
+      - Default is every role of this collection the play imported (C(import_role), C(roles:)), and their
+        dependencies, whose defaults are therefore known.
     type: list
     elements: str
   strict_variables:

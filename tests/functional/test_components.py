@@ -275,7 +275,9 @@ def test_statsd_target_is_the_statsd_service(renders):
 
 def test_components_are_complete_deployments(renders):
     render = renders["first"]
-    checksum = hashlib.sha256(json.dumps(render.config_map()["data"], sort_keys=True).encode()).hexdigest()
+    # The sink's checksum of the ConfigMap's content (module_utils/manifests.content_checksum), computed here again.
+    content = {"binaryData": {}, "data": render.config_map()["data"], "stringData": {}}
+    checksum = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()).hexdigest()
     for name in AIRFLOW_WORKLOADS:
         deployment = render.one("Deployment", name)
         selector = deployment["spec"]["selector"]["matchLabels"]
@@ -283,12 +285,14 @@ def test_components_are_complete_deployments(renders):
         assert selector["app.kubernetes.io/component"] == name[len("airflow-"):]
         assert selector.items() <= pod["metadata"]["labels"].items()
         assert deployment["metadata"]["labels"]["app.kubernetes.io/component"] == selector["app.kubernetes.io/component"]
-        assert pod["metadata"]["annotations"]["airflow-k8s.cloud/config-checksum"] == checksum
+        assert pod["metadata"]["annotations"]["checksum.airflow-k8s.cloud/configmap-airflow-config"] == checksum
         spec = pod["spec"]
         assert spec["serviceAccountName"] == name
         assert [container["name"] for container in spec["initContainers"]] == ["wait-for-migrations"]
         container = spec["containers"][0]
-        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        # The dag-processor and triggerer serve no traffic: no readiness probe (workload.yml.j2).
+        probes = ("startupProbe", "livenessProbe") + (("readinessProbe",) if name in ("airflow-scheduler", "airflow-api-server") else ())
+        for probe in probes:
             assert probe in container, "%s has no %s" % (name, probe)
         assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
         assert deployment["spec"]["replicas"] == 1

@@ -107,10 +107,10 @@ def test_remote_logging_settings_and_connection(flavour):
         assert "value" not in env["AIRFLOW_CONN_" + conn_id.upper()]
     pod_template = yaml.safe_load(objects[("ConfigMap", "airflow-config")]["data"]["pod_template_file.yaml"])
     assert not [item for item in pod_template["spec"]["containers"][0]["env"] if item["name"].startswith("AIRFLOW_CONN_")]
-    # The configuration checksum the components carry is the same everywhere.
-    checksums = {objects[("Deployment", component)]["spec"]["template"]["metadata"]["annotations"]["airflow-k8s.cloud/config-checksum"]
-                 for component in COMPONENTS}
-    assert len(checksums) == 1
+    # Every component carries the checksum of the connection Secret, so a new credential rolls them.
+    checksums = {objects[("Deployment", component)]["spec"]["template"]["metadata"]["annotations"]
+                 .get("checksum.airflow-k8s.cloud/secret-airflow-remote-logging") for component in COMPONENTS}
+    assert len(checksums) == 1 and None not in checksums
 
 
 def test_git_dag_bundle(renders):
