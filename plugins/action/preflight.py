@@ -12,7 +12,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.airflow_k8s.cloud.plugins.module_utils import preflight
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import k8s_values, preflight
 
 COLLECTION = "airflow_k8s.cloud"
 
@@ -64,12 +64,14 @@ class ActionModule(ActionBase):
                 except AnsibleError as error:
                     problems.append("%s cannot be evaluated: %s" % (name, to_text(error.message)))
             secrets.extend(preflight.no_log_values(options, values))
+            strict = dict((name, preflight.strict_type_problems(name, options[name] or {}, value)) for name, value in values.items())
+            for name in [name for name in strict if strict[name]]:
+                # Reported in the strict type's words; Ansible's validator would only add "unable to convert".
+                problems.extend(problem for problem in strict[name] if problem not in problems)
+                del values[name]
             result = ArgumentSpecValidator(options).validate(values, validate_role_argument_spec=True)
             # A variable several roles declare is reported once.
             problems.extend(message for message in result.error_messages if message not in problems)
-            for name, value in values.items():
-                problems.extend(problem for problem in preflight.strict_type_problems(name, options[name] or {}, value)
-                                if problem not in problems)
         return known
 
     def _shaped_like(self, variable, option, task_vars, specs, secrets):
@@ -82,17 +84,37 @@ class ActionModule(ActionBase):
         spec = dict(specs[option] or {}, default=None)
         value = self._template(task_vars[variable])
         secrets.extend(preflight.no_log_values({variable: spec}, {variable: value}))
+        strict = preflight.strict_type_problems(variable, spec, value)
+        if strict:
+            # Ansible's validator would only say the same, less clearly ("unable to convert ...").
+            return strict
         result = ArgumentSpecValidator({variable: spec}).validate({variable: value}, validate_role_argument_spec=True)
-        return list(result.error_messages) + preflight.strict_type_problems(variable, spec, value)
+        return list(result.error_messages)
+
+    def _workload(self, prefix, task_vars, specs, secrets, reported):
+        """The workload model's rules for the component whose variables start with ``prefix``: its
+        replicas, grace period, resources, node selector and pod knobs (shaped like airflow_pod)."""
+        problems, values = [], {}
+        for key in k8s_values.WORKLOAD_SETTINGS:
+            name = "%s_%s" % (prefix, key)
+            if name in task_vars and name not in reported:
+                values[key] = self._template(task_vars[name])
+        if "pod" in values:
+            shape = self._shaped_like(prefix + "_pod", "airflow_pod", task_vars, specs, secrets)
+            problems.extend(shape)
+            if shape:
+                del values["pod"]
+        return problems + k8s_values.workload_problems(prefix, values)
 
     def _rules(self, roles, task_vars, problems, specs, secrets):
         """``<role>_rules`` of each role (its vars/main.yml): ``applies``, then ``valid``, then the
         ``message`` of a broken rule, each templated only when needed. A rule with ``spec: <option>``
-        instead checks its variable against that option's argument spec."""
+        instead checks its variable against that option's argument spec; ``workload: <prefix>`` the
+        workload model's rules of a component (module_utils/k8s_values.workload_problems)."""
         count = 0
         # A variable whose type or choice is already wrong is not checked again, nor is a rule that
         # reads it (the rule would only repeat it, or misfire: airflow_platform "moon" is no cloud).
-        reported = set(word.strip("'\":,") for problem in problems for word in problem.split()) & set(task_vars)
+        reported = set(word.strip("'\":,").split("[")[0].split(".")[0] for problem in problems for word in problem.split()) & set(task_vars)
         for role in roles:
             for rule in task_vars.get("%s_rules" % role) or []:
                 count += 1
@@ -101,6 +123,9 @@ class ActionModule(ActionBase):
                     continue
                 if "spec" in rule:
                     problems.extend(self._shaped_like(rule["variable"], rule["spec"], task_vars, specs, secrets))
+                    continue
+                if "workload" in rule:
+                    problems.extend(self._workload(rule["workload"], task_vars, specs, secrets, reported))
                     continue
                 try:
                     if not boolean(self._template(rule.get("applies", True)), strict=False):

@@ -107,6 +107,12 @@ def _kind(value):
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, string_types):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
     return "a %s" % type(value).__name__
 
 

@@ -26,7 +26,9 @@ description:
     omitted), C(valid) (a template that must be true) and C(message) (a template naming the variable and
     the one rule that failed). C(applies) is templated first, C(valid) only when it applies, C(message)
     only when it failed; a value that breaks the test itself (for example C(int) of a mapping) counts as
-    failed.
+    failed. A rule C({variable, spec}) checks the variable against another option's argument spec (every
+    C(<component>_pod) against C(airflow_pod)); a rule C({workload}) applies the workload model's rules to
+    the component with that prefix (replicas, grace period, resources, node selector, pod knobs).
   - No message contains a secret. The values of options marked C(no_log) in any argument spec are
     replaced by C(********) wherever they appear, and the credentials of every URL are masked
     (C(scheme://***@host), C(password=***)).

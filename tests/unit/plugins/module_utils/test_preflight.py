@@ -16,11 +16,11 @@ from ansible_collections.airflow_k8s.cloud.plugins.module_utils import preflight
     ({"type": "str"}, ["x"], ["v must be a string, got a list"]),
     ({"type": "str"}, "x", []),
     ({"type": "str"}, 3.3, []),  # YAML numbers where a string is declared are converted as expected
-    ({"type": "dict"}, "a=1", ["v must be a mapping, got a str"]),
-    ({"type": "list", "elements": "str"}, "a,b", ["v must be a list, got a str"]),
+    ({"type": "dict"}, "a=1", ["v must be a mapping, got a string"]),
+    ({"type": "list", "elements": "str"}, "a,b", ["v must be a list, got a string"]),
     ({"type": "list", "elements": "str"}, ["a", {"name": "x"}], ["v[1] must be a string, got a mapping"]),
-    ({"type": "list", "elements": "dict"}, [{"a": 1}, "b"], ["v[1] must be a mapping, got a str"]),
-    ({"type": "dict", "options": {"env": {"type": "list", "elements": "dict"}}}, {"env": "A=b"}, ["v.env must be a list, got a str"]),
+    ({"type": "list", "elements": "dict"}, [{"a": 1}, "b"], ["v[1] must be a mapping, got a string"]),
+    ({"type": "dict", "options": {"env": {"type": "list", "elements": "dict"}}}, {"env": "A=b"}, ["v.env must be a list, got a string"]),
     ({"type": "int"}, None, []),
 ])
 def test_strict_type_problems(spec, value, expected):
@@ -57,3 +57,18 @@ def test_role_variables_and_unknown_variables():
     unknown = preflight.unknown_variables(["scheduler_replica", "scheduler_replicas", "other"], known["variables"], known["roles"])
     assert unknown == [{"name": "scheduler_replica", "suggestion": "scheduler_replicas"}]
     assert preflight.describe_unknown(unknown) == "scheduler_replica (did you mean scheduler_replicas?)"
+
+
+def test_workload_problems_name_each_setting():
+    from ansible_collections.airflow_k8s.cloud.plugins.module_utils import k8s_values
+    assert k8s_values.workload_problems("scheduler", {"replicas": 2, "termination_grace_period_seconds": 0,
+                                                      "resources": {"limits": {"cpu": "1"}}, "node_selector": {"pool": "a"},
+                                                      "pod": {"labels": {"team": "data"}}}) == []
+    problems = k8s_values.workload_problems("scheduler", {"replicas": "0", "termination_grace_period_seconds": -1,
+                                                          "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}},
+                                                          "node_selector": {"pool": "a b"}, "pod": {"sidecars": [{"name": "p"}]}})
+    assert [problem.split(" ")[0] for problem in problems] == [
+        "scheduler_replicas", "scheduler_termination_grace_period_seconds", "scheduler_resources", "scheduler_node_selector",
+        "scheduler_pod.sidecars[0].image"]
+    # Only the settings the component has are checked (statsd has no grace period variable).
+    assert k8s_values.workload_problems("statsd", {"replicas": "x"}) == ["statsd_replicas must be at least 1 (got 'x')."]
