@@ -49,7 +49,9 @@ KNOBS = dict(
         {"name": "proxy", "image": "busybox:1.36", "restartPolicy": "Always", "args": ["sleep", "infinity"]}]),
     api_server_replicas=2,
     airflow_image_pull_secrets=["registry-credentials"],
-    airflow_existing_secrets={"jwt_secret": {"name": "jwt-from-vault", "key": "signing-key"}},
+    airflow_existing_secrets={"jwt_secret": {"name": "jwt-from-vault", "key": "signing-key"},
+                              "remote_logging": {"name": "logs-connection-from-vault"}},
+    config_remote_logging_enabled=True, config_remote_logging_provider="aws", config_remote_logging_bucket="task-logs",
 )
 
 
@@ -97,6 +99,14 @@ def test_every_component_gets_its_knobs_and_the_shared_ones(rendered):
         assert deployments[name]["spec"]["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
         assert spec["priorityClassName"] == "prio-%s" % tag
         assert spec["imagePullSecrets"] == [{"name": "registry-credentials"}]
+
+
+def test_every_pod_gets_the_image_pull_secrets(rendered):
+    """Every pod of the run, the local PostgreSQL and the Jobs included, can pull from the private registry."""
+    for obj in rendered["knobs"]:
+        if obj["kind"] in ("Deployment", "StatefulSet", "Job"):
+            assert obj["spec"]["template"]["spec"].get("imagePullSecrets") == [{"name": "registry-credentials"}], \
+                "%s %s has no image pull secret" % (obj["kind"], obj["metadata"]["name"])
 
 
 def test_statsd_gets_its_own_knobs_but_not_airflows(rendered):
@@ -155,10 +165,13 @@ def test_a_secret_you_manage_is_read_not_written(rendered):
     secrets = _named(rendered["knobs"], "Secret")
     assert "airflow-jwt-secret" not in secrets and "jwt-from-vault" not in secrets
     assert "airflow-jwt-secret" in _named(rendered["base"], "Secret")
+    assert "airflow-remote-logging" not in secrets, "the remote logging connection is yours: it must not be written"
     for name in COMPONENTS.values():
         main = _named(rendered["knobs"], "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]
         env = {item["name"]: item for item in main["env"]}
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "jwt-from-vault", "key": "signing-key"}
+        assert env["AIRFLOW_CONN_AIRFLOW_REMOTE_LOGS"]["valueFrom"]["secretKeyRef"] == {"name": "logs-connection-from-vault",
+                                                                                         "key": "connection"}
 
 
 def test_knobs_render_valid_manifests(rendered):
