@@ -288,8 +288,10 @@ def test_components_are_complete_deployments(renders):
         assert spec["serviceAccountName"] == name
         assert [container["name"] for container in spec["initContainers"]] == ["wait-for-migrations"]
         container = spec["containers"][0]
-        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        for probe in ("startupProbe", "livenessProbe"):
             assert probe in container, "%s has no %s" % (name, probe)
+        # No Service sends the dag-processor or the triggerer traffic: no readiness probe (workload model).
+        assert ("readinessProbe" in container) == (name in ("airflow-scheduler", "airflow-api-server")), name
         assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
         assert deployment["spec"]["replicas"] == 1
     probes = {name: render.one("Deployment", name)["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
