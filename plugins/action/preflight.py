@@ -83,10 +83,11 @@ class ActionModule(ActionBase):
         result = ArgumentSpecValidator({variable: spec}).validate({variable: value}, validate_role_argument_spec=True)
         return list(result.error_messages) + preflight.strict_type_problems(variable, spec, value)
 
-    def _rules(self, roles, task_vars, problems, specs, secrets):
+    def _rules(self, roles, task_vars, problems, specs, secrets, warnings):
         """``<role>_rules`` of each role (its vars/main.yml): ``applies``, then ``valid``, then the
         ``message`` of a broken rule, each templated only when needed. A rule with ``spec: <option>``
-        instead checks its variable against that option's argument spec."""
+        instead checks its variable against that option's argument spec. A rule with ``warning: true``
+        adds its message to ``warnings`` instead of ``problems``: the run goes on."""
         count = 0
         # A variable whose type or choice is already wrong is not checked again (the rule would only repeat it).
         reported = set(word.strip("'\":,") for problem in problems for word in problem.split())
@@ -107,10 +108,11 @@ class ActionModule(ActionBase):
                     valid = False
                 if valid:
                     continue
+                found = warnings if boolean(rule.get("warning", False), strict=False) else problems
                 try:
-                    problems.append(to_text(self._template(rule["message"])).strip())
+                    found.append(to_text(self._template(rule["message"])).strip())
                 except Exception:  # pylint: disable=broad-except
-                    problems.append("%s: %s" % (rule.get("variable", role), rule.get("rule", "invalid value")))
+                    found.append("%s: %s" % (rule.get("variable", role), rule.get("rule", "invalid value")))
         return count
 
     def _removed(self, task_vars, problems):
@@ -128,10 +130,12 @@ class ActionModule(ActionBase):
         if strict is None:
             strict = boolean(self._template(task_vars.get("airflow_strict_variables", False)), strict=False)
 
-        problems, secrets = [], []
+        problems, secrets, warnings = [], [], []
         self._removed(task_vars, problems)
         specs = self._specs(roles, task_vars, problems, secrets)
-        rules = self._rules(roles, task_vars, problems, specs, secrets)
+        rules = self._rules(roles, task_vars, problems, specs, secrets, warnings)
+        if warnings:
+            result.setdefault("warnings", []).extend(preflight.mask(warning, secrets) for warning in warnings)
 
         known = preflight.role_variables()
         unknown = preflight.unknown_variables(list(task_vars), known["variables"], known["roles"],

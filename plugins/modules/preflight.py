@@ -26,7 +26,8 @@ description:
     omitted), C(valid) (a template that must be true) and C(message) (a template naming the variable and
     the one rule that failed). C(applies) is templated first, C(valid) only when it applies, C(message)
     only when it failed; a value that breaks the test itself (for example C(int) of a mapping) counts as
-    failed.
+    failed. A rule with C(warning) set to true states a trade-off rather than an error; its message is a warning
+    of the run, which goes on.
   - No message contains a secret. The values of options marked C(no_log) in any argument spec are
     replaced by C(********) wherever they appear, and the credentials of every URL are masked
     (C(scheme://***@host), C(password=***)).
