@@ -370,10 +370,12 @@ class RenderedDeployment:
 
 
 def pod_spec(workload):
-    """The pod spec of a Deployment, StatefulSet, DaemonSet, Job or Pod."""
+    """The pod spec of a Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod."""
     spec = workload.get("spec", {})
     if workload.get("kind") == "Pod":
         return spec
+    if workload.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
     return spec.get("template", {}).get("spec", {})
 
 
@@ -381,7 +383,7 @@ def airflow_workloads(rendered, command=None):
     """(workload, container) of every rendered Airflow container, optionally only those running
     ``airflow <command>`` (the image's entrypoint adds ``airflow`` in front of ``args``)."""
     found = []
-    for kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+    for kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"):
         for workload in rendered.of_kind(kind):
             for container in pod_spec(workload).get("containers", []):
                 env_names = {item.get("name") for item in container.get("env", [])}
