@@ -273,7 +273,8 @@ def run_module(module, calls):
 
 
 def run_site_render(render_dir, extra_vars=None):
-    """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>`` (and ``extra_vars``)."""
+    """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>`` (and ``extra_vars``);
+    returns the :class:`PlaybookRun`."""
     if not (REPOSITORY_ROOT / "site.yml").exists():
         pytest.fail("site.yml does not exist yet: the config role cannot be rendered", pytrace=False)
     try:
@@ -287,6 +288,7 @@ def run_site_render(render_dir, extra_vars=None):
             "rendering site.yml failed (exit %d):\n%s" % (run.returncode, _tail(run.output)),
             pytrace=False,
         )
+    return run
 
 
 # -- PostgreSQL metadata database, migrated once per session --------------------------------------

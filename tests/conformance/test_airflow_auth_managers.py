@@ -18,6 +18,7 @@ Secret, and a generated user logs in the same way. No password may appear in the
 """
 
 import configparser
+import json
 import os
 import shutil
 import subprocess
@@ -58,11 +59,19 @@ def simple_deployment(airflow_venv):
     del airflow_venv
     render_dir = private_dir("conformance-render-simple-")
     try:
-        run_site_render(render_dir, SIMPLE_VARS)
+        first = run_site_render(render_dir, SIMPLE_VARS)
         rendered = RenderedDeployment(render_dir)
         for secret in rendered.of_kind("Secret"):
             for key in secret.get("data", {}):
                 rendered.secret_value(secret["metadata"]["name"], key)
+        # Generated once: a second run reads the passwords back, writes the same bytes, changes nothing.
+        second = run_site_render(render_dir, SIMPLE_VARS)
+        again = RenderedDeployment(render_dir)
+        assert again.get("Secret", "airflow-simple-auth-passwords") == rendered.get("Secret", "airflow-simple-auth-passwords")
+        assert second.changed == 0, "the second render changed something:\n" + "\n".join(second.changed_tasks())
+        passwords = json.loads(rendered.secret_value("airflow-simple-auth-passwords", "passwords.json"))
+        assert not [user for user, value in passwords.items() if value in first.output + second.output], \
+            "a run printed a simple auth manager password"
         yield rendered
     finally:
         shutil.rmtree(str(render_dir), ignore_errors=True)
@@ -202,7 +211,6 @@ def test_simple_auth_manager_user_logs_in_with_the_generated_password(metadata_d
         stream.write(content)
     subprocess.run(["bash", "-c", init["args"][2], str(local_source), str(local_target)], check=True, timeout=60)
     assert local_target.stat().st_mode & 0o777 == 0o600, "the copy must be writable by Airflow and private"
-    import json  # pylint: disable=import-outside-toplevel
 
     passwords = json.loads(local_target.read_text(encoding="utf-8"))
     assert sorted(passwords) == ["alice", "vic"] and all(len(value) >= 16 for value in passwords.values())
