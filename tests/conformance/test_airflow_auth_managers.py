@@ -5,7 +5,7 @@ airflow_local_settings.py is where every Airflow pod imports it from.
 
 Real components: ``site.yml`` rendered with the local inventory through ansible-playbook - as is
 (FAB, the default; the session's ``rendered_deployment``) and once with ``config_auth_manager:
-simple`` and an ``airflow_local_settings.py`` - and Apache Airflow 3.3 from ``.venv-airflow``: the
+simple`` and an ``airflow_local_settings.py`` from a file - and Apache Airflow 3.3 from ``.venv-airflow``: the
 ``airflow api-server`` started with the rendered api-server container's arguments, environment
 (Secrets resolved) and the files it mounts from the config ConfigMap, against the suite's real
 PostgreSQL metadata database (migrated by ``airflow db migrate``). Only what points into the cluster
@@ -46,10 +46,10 @@ pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.slow]
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 LOCAL_SETTINGS = 'CONFORMANCE_LOCAL_SETTINGS = "loaded from the config ConfigMap"\n'
+# The local settings come from a file on the controller (config_local_settings_file), written by the fixture.
 SIMPLE_VARS = {
     "config_auth_manager": "simple",
     "config_simple_auth_manager_users": [{"username": "alice", "role": "admin"}, {"username": "vic", "role": "viewer"}],
-    "config_local_settings": LOCAL_SETTINGS,
 }
 
 
@@ -58,14 +58,18 @@ def simple_deployment(airflow_venv):
     """site.yml rendered with the simple auth manager and an airflow_local_settings.py."""
     del airflow_venv
     render_dir = private_dir("conformance-render-simple-")
+    files = private_dir("conformance-files-")
+    local_settings = files / "airflow_local_settings.py"
+    local_settings.write_text(LOCAL_SETTINGS, encoding="utf-8")
+    extra_vars = dict(SIMPLE_VARS, config_local_settings_file=str(local_settings))
     try:
-        first = run_site_render(render_dir, SIMPLE_VARS)
+        first = run_site_render(render_dir, extra_vars)
         rendered = RenderedDeployment(render_dir)
         for secret in rendered.of_kind("Secret"):
             for key in secret.get("data", {}):
                 rendered.secret_value(secret["metadata"]["name"], key)
         # Generated once: a second run reads the passwords back, writes the same bytes, changes nothing.
-        second = run_site_render(render_dir, SIMPLE_VARS)
+        second = run_site_render(render_dir, extra_vars)
         again = RenderedDeployment(render_dir)
         assert again.get("Secret", "airflow-simple-auth-passwords") == rendered.get("Secret", "airflow-simple-auth-passwords")
         assert second.changed == 0, "the second render changed something:\n" + "\n".join(second.changed_tasks())
@@ -75,6 +79,7 @@ def simple_deployment(airflow_venv):
         yield rendered
     finally:
         shutil.rmtree(str(render_dir), ignore_errors=True)
+        shutil.rmtree(str(files), ignore_errors=True)
 
 
 def _api_server(rendered, home):

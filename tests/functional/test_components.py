@@ -51,6 +51,9 @@ VARIANT_VARS = {
     # Several api-servers share the FAB login rate limiter's counts in Redis.
     "api_server_replicas": 2,
     "config_fab_rate_limit_storage_uri": "redis://:RateLimitSentinel-4b1d@redis.example:6379/0",
+    # A team's own webserver_config.py (here: the variable; it reads the rate limiter's storage the same way).
+    "config_webserver_config": ('# variant webserver_config.py\nimport os\n'
+                                'RATELIMIT_STORAGE_URI = os.environ.get("AIRFLOW_K8S_RATELIMIT_STORAGE_URI") or "memory://"\n'),
 }
 JOB_NAME = re.compile(r"^airflow-(migrations|admin-user)-[0-9a-f]{8}$")
 # Several api-servers without a shared rate limiter storage: the run warns.
@@ -384,8 +387,8 @@ def test_fab_rate_limiter_storage_for_several_api_servers(renders):
     reference = _env(container)["AIRFLOW_K8S_RATELIMIT_STORAGE_URI"]["valueFrom"]["secretKeyRef"]
     secret = variant.one("Secret", reference["name"])
     assert base64.b64decode(secret["data"][reference["key"]]).decode() == uri
-    webserver_config = variant.config_map()["data"]["webserver_config.py"]
-    assert 'os.environ.get("AIRFLOW_K8S_RATELIMIT_STORAGE_URI")' in webserver_config
+    assert variant.config_map()["data"]["webserver_config.py"] == VARIANT_VARS["config_webserver_config"]
+    assert 'os.environ.get("AIRFLOW_K8S_RATELIMIT_STORAGE_URI")' in renders["first"].config_map()["data"]["webserver_config.py"]
     assert uri not in json.dumps(variant.config_map()) and "RateLimitSentinel" not in variant.output
     for name in ("first", "variant"):
         assert "login rate limiter" not in renders[name].output, name
