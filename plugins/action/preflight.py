@@ -106,11 +106,12 @@ class ActionModule(ActionBase):
                 del values["pod"]
         return problems + k8s_values.workload_problems(prefix, values)
 
-    def _rules(self, roles, task_vars, problems, specs, secrets):
+    def _rules(self, roles, task_vars, problems, specs, secrets, warnings):
         """``<role>_rules`` of each role (its vars/main.yml): ``applies``, then ``valid``, then the
         ``message`` of a broken rule, each templated only when needed. A rule with ``spec: <option>``
         instead checks its variable against that option's argument spec; ``workload: <prefix>`` the
-        workload model's rules of a component (module_utils/k8s_values.workload_problems)."""
+        workload model's rules of a component (module_utils/k8s_values.workload_problems).
+        A rule with ``warning: true`` adds its message to ``warnings`` instead of ``problems``: the run goes on."""
         count = 0
         # A variable whose type or choice is already wrong is not checked again, nor is a rule that
         # reads it (the rule would only repeat it, or misfire: airflow_platform "moon" is no cloud).
@@ -136,10 +137,11 @@ class ActionModule(ActionBase):
                     valid = False
                 if valid:
                     continue
+                found = warnings if boolean(rule.get("warning", False), strict=False) else problems
                 try:
-                    problems.append(to_text(self._template(rule["message"])).strip())
+                    found.append(to_text(self._template(rule["message"])).strip())
                 except Exception:  # pylint: disable=broad-except
-                    problems.append("%s: %s" % (rule.get("variable", role), rule.get("rule", "invalid value")))
+                    found.append("%s: %s" % (rule.get("variable", role), rule.get("rule", "invalid value")))
         return count
 
     def _removed(self, task_vars, problems):
@@ -157,10 +159,12 @@ class ActionModule(ActionBase):
         if strict is None:
             strict = boolean(self._template(task_vars.get("airflow_strict_variables", False)), strict=False)
 
-        problems, secrets = [], []
+        problems, secrets, warnings = [], [], []
         self._removed(task_vars, problems)
         specs = self._specs(roles, task_vars, problems, secrets)
-        rules = self._rules(roles, task_vars, problems, specs, secrets)
+        rules = self._rules(roles, task_vars, problems, specs, secrets, warnings)
+        if warnings:
+            result.setdefault("warnings", []).extend(preflight.mask(warning, secrets) for warning in warnings)
 
         known = preflight.role_variables()
         unknown = preflight.unknown_variables(list(task_vars), known["variables"], known["roles"],

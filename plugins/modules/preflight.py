@@ -29,6 +29,8 @@ description:
     failed. A rule C({variable, spec}) checks the variable against another option's argument spec (every
     C(<component>_pod) against C(airflow_pod)); a rule C({workload}) applies the workload model's rules to
     the component with that prefix (replicas, grace period, resources, node selector, pod knobs).
+    failed. A rule with C(warning) set to true states a trade-off rather than an error; its message is a warning
+    of the run, which goes on.
   - No message contains a secret. The values of options marked C(no_log) in any argument spec are
     replaced by C(********) wherever they appear, and the credentials of every URL are masked
     (C(scheme://***@host), C(password=***)).

@@ -272,12 +272,14 @@ def run_module(module, calls):
     return results
 
 
-def run_site_render(render_dir):
-    """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>``."""
+def run_site_render(render_dir, extra_vars=None):
+    """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>`` (and ``extra_vars``);
+    returns the :class:`PlaybookRun`."""
     if not (REPOSITORY_ROOT / "site.yml").exists():
         pytest.fail("site.yml does not exist yet: the config role cannot be rendered", pytrace=False)
     try:
-        run = run_playbook("site.yml", inventory="inventories/local", extra_vars={"sink_render_dir": str(render_dir)},
+        run = run_playbook("site.yml", inventory="inventories/local",
+                           extra_vars=dict(extra_vars or {}, sink_render_dir=str(render_dir)),
                            env=_ANSIBLE_ENV, timeout=600)
     except PlaybookTimeout as timeout:  # reported below, through _tail's redaction
         run = timeout.run
@@ -286,6 +288,7 @@ def run_site_render(render_dir):
             "rendering site.yml failed (exit %d):\n%s" % (run.returncode, _tail(run.output)),
             pytrace=False,
         )
+    return run
 
 
 # -- PostgreSQL metadata database, migrated once per session --------------------------------------
@@ -369,10 +372,12 @@ class RenderedDeployment:
 
 
 def pod_spec(workload):
-    """The pod spec of a Deployment, StatefulSet, DaemonSet, Job or Pod."""
+    """The pod spec of a Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod."""
     spec = workload.get("spec", {})
     if workload.get("kind") == "Pod":
         return spec
+    if workload.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
     return spec.get("template", {}).get("spec", {})
 
 
@@ -380,7 +385,7 @@ def airflow_workloads(rendered, command=None):
     """(workload, container) of every rendered Airflow container, optionally only those running
     ``airflow <command>`` (the image's entrypoint adds ``airflow`` in front of ``args``)."""
     found = []
-    for kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+    for kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"):
         for workload in rendered.of_kind(kind):
             for container in pod_spec(workload).get("containers", []):
                 env_names = {item.get("name") for item in container.get("env", [])}
@@ -470,3 +475,93 @@ class ComponentRuntime:
         env.pop("AIRFLOW__CORE__LOAD_EXAMPLES")  # the rendered configuration decides
         env.update({key: str(value) for key, value in values.items()})
         return env
+
+
+# -- A long-running Airflow component (the api-server), started and stopped by a test --------------
+
+
+def free_port():
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    import socket  # pylint: disable=import-outside-toplevel
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_json(method, url, body=None, token=None, timeout=60):
+    """(status, parsed JSON or text) of one HTTP request; never raises for an HTTP error status."""
+    import urllib.error  # pylint: disable=import-outside-toplevel
+    import urllib.request  # pylint: disable=import-outside-toplevel
+
+    headers = {"Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec - loopback test server
+            status, text = response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode("utf-8", errors="replace")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+class AirflowServer:
+    """``airflow <args>`` of the Airflow venv as a child process in its own process group, output
+    in a private log file; :meth:`wait_http` waits until a URL answers, :meth:`stop` ends the group."""
+
+    def __init__(self, args, env, log_dir):
+        self.args = list(args)
+        self.log_path = Path(log_dir) / "server.log"
+        fd = os.open(str(self.log_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as output:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell  pylint: disable=consider-using-with
+                [str(AIRFLOW_BIN / "airflow")] + self.args, env=env, cwd=env["AIRFLOW_HOME"],
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self):
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def describe(self):
+        return "`airflow %s` (exit %s):\n%s" % (" ".join(self.args), self.process.poll(), _tail(self.output()))
+
+    def wait_http(self, url, timeout=300):
+        """Wait until ``url`` answers 200; fail with the server's (redacted) log otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                status, _body = http_json("GET", url, timeout=10)
+            except OSError:
+                status = None
+            if status == 200:
+                return
+            time.sleep(1)
+        pytest.fail("%s did not answer 200 within %d s: %s" % (url, timeout, self.describe()), pytrace=False)
+
+    def stop(self):
+        """SIGTERM to the server's process group (it forks workers), then SIGKILL after 20 s."""
+        import signal  # pylint: disable=import-outside-toplevel
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        with_children = True
+        try:
+            os.killpg(self.process.pid, 0)
+        except OSError:
+            with_children = False
+        if with_children:  # workers that outlived their parent
+            os.killpg(self.process.pid, signal.SIGKILL)

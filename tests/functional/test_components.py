@@ -48,9 +48,16 @@ VARIANT_VARS = {
     "network_policy_enabled": True,
     "network_policy_prometheus_sources": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+    # Several api-servers share the FAB login rate limiter's counts in Redis.
+    "api_server_replicas": 2,
+    "config_fab_rate_limit_storage_uri": "redis://:RateLimitSentinel-4b1d@redis.example:6379/0",
+    # A team's own webserver_config.py (here: the variable; it reads the rate limiter's storage the same way).
+    "config_webserver_config": ('# variant webserver_config.py\nimport os\n'
+                                'RATELIMIT_STORAGE_URI = os.environ.get("AIRFLOW_K8S_RATELIMIT_STORAGE_URI") or "memory://"\n'),
 }
 JOB_NAME = re.compile(r"^airflow-(migrations|admin-user)-[0-9a-f]{8}$")
-TAG_VARS = {"airflow_image_tag": "3.3.1"}
+# Several api-servers without a shared rate limiter storage: the run warns.
+TAG_VARS = {"airflow_image_tag": "3.3.1", "api_server_replicas": 2}
 
 pytestmark = pytest.mark.slow
 
@@ -175,10 +182,17 @@ def test_every_airflow_pod_mounts_what_task_pods_mount(renders):
     specs = render.airflow_pod_specs()
     assert AIRFLOW_WORKLOADS <= set(specs)
     assert len(render.jobs()) == 2
+    # Beyond what every pod mounts, only the FAB auth manager's webserver_config.py, and only where FAB reads it.
+    webserver_config = {"name": "config", "mountPath": render.airflow_cfg()["fab"]["config_file"],
+                        "subPath": "webserver_config.py", "readOnly": True}
     for name, spec in specs.items():
         assert spec["volumes"] == template["volumes"], name
         for container in _containers(spec):
-            assert container["volumeMounts"] == base_mounts, "%s/%s" % (name, container["name"])
+            where = "%s/%s" % (name, container["name"])
+            if container["name"] in ("api-server", "admin-user"):
+                assert container["volumeMounts"] == base_mounts + [webserver_config], where
+            else:
+                assert container["volumeMounts"] == base_mounts, where
     # The volumes are the claims and the ConfigMap that the other roles render.
     claims = {volume["persistentVolumeClaim"]["claimName"] for volume in template["volumes"]
               if "persistentVolumeClaim" in volume}
@@ -294,6 +308,8 @@ def test_components_are_complete_deployments(renders):
         probes = ("startupProbe", "livenessProbe") + (("readinessProbe",) if name in ("airflow-scheduler", "airflow-api-server") else ())
         for probe in probes:
             assert probe in container, "%s has no %s" % (name, probe)
+        # No Service sends the dag-processor or the triggerer traffic: no readiness probe (workload model).
+        assert ("readinessProbe" in container) == (name in ("airflow-scheduler", "airflow-api-server")), name
         assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
         assert deployment["spec"]["replicas"] == 1
     probes = {name: render.one("Deployment", name)["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
@@ -309,7 +325,7 @@ def test_components_are_complete_deployments(renders):
 def test_disruption_budgets_only_for_several_replicas(renders):
     assert renders["first"].kind("PodDisruptionBudget") == {}
     budgets = renders["variant"].kind("PodDisruptionBudget")
-    assert sorted(budgets) == ["airflow-scheduler"]
+    assert sorted(budgets) == ["airflow-api-server", "airflow-scheduler"]
     assert renders["variant"].one("Deployment", "airflow-scheduler")["spec"]["replicas"] == 2
     pod_labels = renders["variant"].one("Deployment", "airflow-scheduler")["spec"]["template"]["metadata"]["labels"]
     assert budgets["airflow-scheduler"]["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
@@ -362,6 +378,28 @@ def test_api_server_service_options(renders):
     assert path["path"] == "/airflow/"
     assert path["backend"]["service"] == {"name": "airflow-api-server", "port": {"name": "api"}}
     assert "--proxy-headers" in variant.one("Deployment", "airflow-api-server")["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_fab_rate_limiter_storage_for_several_api_servers(renders):
+    """With more than one api-server, FAB's login rate limiter needs a shared store: the Redis URI reaches the
+    api-server from its Secret (never the ConfigMap or the run output); without one, the run warns."""
+    import base64  # pylint: disable=import-outside-toplevel
+
+    uri = VARIANT_VARS["config_fab_rate_limit_storage_uri"]
+    variant = renders["variant"]
+    container = variant.one("Deployment", "airflow-api-server")["spec"]["template"]["spec"]["containers"][0]
+    reference = _env(container)["AIRFLOW_K8S_RATELIMIT_STORAGE_URI"]["valueFrom"]["secretKeyRef"]
+    secret = variant.one("Secret", reference["name"])
+    assert base64.b64decode(secret["data"][reference["key"]]).decode() == uri
+    assert variant.config_map()["data"]["webserver_config.py"] == VARIANT_VARS["config_webserver_config"]
+    assert 'os.environ.get("AIRFLOW_K8S_RATELIMIT_STORAGE_URI")' in renders["first"].config_map()["data"]["webserver_config.py"]
+    assert uri not in json.dumps(variant.config_map()) and "RateLimitSentinel" not in variant.output
+    for name in ("first", "variant"):
+        assert "login rate limiter" not in renders[name].output, name
+    warning = re.sub(r"\s+", " ", renders["tag"].output)
+    assert "api_server_replicas is 2 (config_api_workers 1) with the FAB auth manager and no config_fab_rate_limit_storage_uri" in warning
+    tag_container = renders["tag"].one("Deployment", "airflow-api-server")["spec"]["template"]["spec"]["containers"][0]
+    assert "AIRFLOW_K8S_RATELIMIT_STORAGE_URI" not in _env(tag_container)
 
 
 def _own_network_policies(render):

@@ -76,6 +76,8 @@ def test_render_succeeds_and_produces_the_foundation(inventory):
     assert {"airflow-fernet-key", "airflow-metadata", "airflow-api-secret-key", "airflow-jwt-secret",
             "airflow-admin-user"} <= kinds["Secret"]
     assert "ClusterRole" not in kinds and "ClusterRoleBinding" not in kinds
+    # The housekeeping CronJobs (on by default) are validated and scanned with everything else here.
+    assert {"airflow-db-clean", "airflow-pod-cleanup", "airflow-log-retention"} <= kinds["CronJob"]
     if name == "local":
         assert "airflow-postgresql" in kinds["StatefulSet"]
     else:

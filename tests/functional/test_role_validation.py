@@ -65,6 +65,20 @@ CASES = [
     ("bad_git_url_with_token", "local",
      {"airflow_dags_source": "git", "config_dags_git_url": "ftp://bot:%s@git.example.com/dags.git" % SECRET_SENTINEL},
      "ftp://***@git.example.com/dags.git"),
+    # Auth manager: the choice, the simple auth manager's users, and FAB-only settings with another one.
+    ("bad_auth_manager", "local", {"config_auth_manager": "ldap manager"}, "config_auth_manager must be fab, simple or"),
+    ("simple_user_with_colon", "local", {"config_auth_manager": "simple",
+                                         "config_simple_auth_manager_users": [{"username": "a:b", "role": "admin"}]},
+     "config_simple_auth_manager_users must list"),
+    ("webserver_config_without_fab", "local", {"config_auth_manager": "simple", "config_webserver_config": "AUTH_TYPE = 1"},
+     "config_webserver_config and config_webserver_config_file configure the FAB auth manager only"),
+    ("rate_limit_storage_not_redis", "local", {"config_fab_rate_limit_storage_uri": "postgresql://u:%s@db/x" % SECRET_SENTINEL},
+     "config_fab_rate_limit_storage_uri is for the FAB auth manager"),
+    ("missing_local_settings_file", "local", {"config_local_settings_file": "/nonexistent/airflow_local_settings.py"},
+     "config_local_settings_file must be a readable file"),
+    # Housekeeping: schedules and retentions.
+    ("bad_db_clean_schedule", "local", {"housekeeping_db_clean_schedule": "every night"}, "housekeeping_db_clean_schedule"),
+    ("zero_log_retention", "local", {"housekeeping_logs_retention_days": 0}, "housekeeping_logs_retention_days must be at least 1"),
     # A mistyped variable is named with the likely intended one (an error with the strict switch).
     ("typo_with_strict_switch", "local", {"scheduler_replica": 3, "airflow_strict_variables": True},
      "scheduler_replica (did you mean scheduler_replicas?)"),
