@@ -52,6 +52,9 @@ KNOBS = dict(
     airflow_existing_secrets={"jwt_secret": {"name": "jwt-from-vault", "key": "signing-key"},
                               "remote_logging": {"name": "logs-connection-from-vault"}},
     config_remote_logging_enabled=True, config_remote_logging_provider="aws", config_remote_logging_bucket="task-logs",
+    config_task_affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["tasks"]}]}]}}},
+    config_task_termination_grace_period_seconds=120,
 )
 
 
@@ -137,6 +140,8 @@ def test_task_pod_template_gets_the_task_knobs(rendered):
     assert pod["spec"]["initContainers"][0]["restartPolicy"] == "Always"
     assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "task"
     assert pod["metadata"]["annotations"]["example.com/owner"] == "task"
+    assert pod["spec"]["affinity"] == KNOBS["config_task_affinity"]
+    assert pod["spec"]["terminationGracePeriodSeconds"] == 120
 
 
 def test_replicas_spread_across_nodes_and_zones_only_when_several(rendered):
