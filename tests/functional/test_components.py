@@ -46,6 +46,8 @@ VARIANT_VARS = {
     "api_server_ingress_tls_secret": "airflow-tls",
     "config_api_base_url": "https://airflow.example.com/airflow/",
     "network_policy_enabled": True,
+    # On by default on aws and azure; the local inventory turns it on here.
+    "network_policy_block_instance_metadata": True,
     "network_policy_prometheus_sources": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
     # Several api-servers share the FAB login rate limiter's counts in Redis.
@@ -412,7 +414,15 @@ def test_network_policies(renders):
     assert _own_network_policies(renders["first"]) == {}
     render = renders["variant"]
     policies = _own_network_policies(render)
-    assert sorted(policies) == ["airflow-api-server", "airflow-default-deny-ingress", "airflow-statsd"]
+    assert sorted(policies) == ["airflow-api-server", "airflow-default-deny-ingress", "airflow-deny-instance-metadata", "airflow-statsd"]
+    # Tasks cannot reach the node's credentials at the instance metadata endpoint; everything else stays open.
+    metadata = policies["airflow-deny-instance-metadata"]["spec"]
+    assert metadata["policyTypes"] == ["Egress"]
+    assert metadata["podSelector"] == policies["airflow-default-deny-ingress"]["spec"]["podSelector"]
+    blocks = [peer["ipBlock"] for rule in metadata["egress"] for peer in rule["to"] if "ipBlock" in peer]
+    assert {(block["cidr"], tuple(block["except"])) for block in blocks} == {
+        ("0.0.0.0/0", ("169.254.169.254/32",)), ("::/0", ("fd00:ec2::254/128",))}
+    assert {"namespaceSelector": {}} in [peer for rule in metadata["egress"] for peer in rule["to"]]
     deny = policies["airflow-default-deny-ingress"]["spec"]
     assert deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
     # The default deny covers every Airflow pod: components, Jobs, statsd and task pods.
