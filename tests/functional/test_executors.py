@@ -248,3 +248,27 @@ def test_second_render_changes_nothing_and_prints_no_secret(variants, name):
     for phase in ("first", "second"):
         leaked = sorted(value[:6] + "..." for value in values if value in variant.runs[phase].output)
         assert not leaked, "the %s run printed secret values starting %s" % (phase, leaked)
+
+
+@pytest.mark.emulator
+def test_multi_variant_converges_against_the_api_emulator(k8s_emulator_factory):
+    """site.yml in apply mode (local inventory, CeleryExecutor,KubernetesExecutor with Redis, KEDA and PgBouncer)
+    against the Kubernetes API emulator (tests/support/k8s_emulator.py, kmock based, with the KEDA ScaledObject
+    kind registered): the first run creates every object, the second reports changed=0. An emulator, not a
+    cluster: it proves the requests and their idempotence, not that a real API server admits the objects."""
+    emulator = k8s_emulator_factory(extra_args=["--resource", "keda.sh/v1alpha1/scaledobjects=ScaledObject"])
+    settings = {"sink_mode": "apply", "sink_kubeconfig": emulator.kubeconfig, "sink_context": emulator.context,
+                "airflow_namespace": "airflow-executors", "airflow_executor": "CeleryExecutor,KubernetesExecutor",
+                "workers_keda_enabled": True, "pgbouncer_enabled": True}
+    runs = [manifests.playbook_runner.run_playbook("site.yml", inventory="inventories/local", extra_vars=settings)
+            for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.tail()
+    assert runs[0].changed > 0
+    assert runs[1].changed == 0, "\n".join(runs[1].changed_tasks()) or runs[1].tail()
+    written = {(record.get("method"), record.get("path", "").split("?")[0]) for record in emulator.read_request_log()}
+    for path in ("/apis/keda.sh/v1alpha1/namespaces/airflow-executors/scaledobjects/airflow-worker",
+                 "/apis/apps/v1/namespaces/airflow-executors/statefulsets/airflow-worker",
+                 "/apis/apps/v1/namespaces/airflow-executors/statefulsets/airflow-redis",
+                 "/apis/apps/v1/namespaces/airflow-executors/deployments/airflow-pgbouncer"):
+        assert ("PATCH", path) in written, "%s was never applied" % path
