@@ -37,7 +37,9 @@ VARIANTS = {
     "celery": ("local", {"airflow_executor": "CeleryExecutor", "broker_type": "external",
                          "broker_external_secret_name": "managed-redis", "broker_external_secret_key": "url",
                          "workers_hpa_enabled": True, "workers_queues": ["default", "heavy"], "workers_concurrency": 8,
-                         "network_policy_enabled": True}),
+                         "network_policy_enabled": True,
+                         "workers_pod": {"env": [{"name": "TEAM", "value": "workers"}],
+                                         "service_account_annotations": {"example.com/sa": "workers"}}}),
     "multi": ("azure", {"airflow_executor": "CeleryExecutor,KubernetesExecutor", "workers_keda_enabled": True,
                         "workers_keda_min_replicas": 0, "pgbouncer_enabled": True, "pgbouncer_metrics_enabled": True,
                         "pgbouncer_default_pool_size": 7}),
@@ -157,6 +159,11 @@ def test_workers_take_their_queues_and_reach_broker_and_backend_through_secrets(
     assert {port["name"]: port["containerPort"] for port in container["ports"]} == {"worker-logs": 8793}
     assert worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 600
     assert "replicas" not in worker["spec"], "the HPA owns the replicas: a re-apply must not reset them"
+    # The workload model's knobs (workers_pod) reach the worker pods and their ServiceAccount.
+    assert {"name": "TEAM", "value": "workers"} in container["env"]
+    assert celery.get("ServiceAccount", "airflow-worker")["metadata"]["annotations"] == {"example.com/sa": "workers"}
+    assert worker["spec"]["template"]["spec"]["serviceAccountName"] == "airflow-worker"
+    assert [c["name"] for c in worker["spec"]["template"]["spec"]["initContainers"]] == ["wait-for-migrations"]
     for kind, name in (("StatefulSet", "airflow-worker"), ("Deployment", "airflow-scheduler")):
         env = celery.env(kind, name)
         assert env["AIRFLOW__CELERY__BROKER_URL"]["valueFrom"]["secretKeyRef"] == {"name": "managed-redis", "key": "url"}
