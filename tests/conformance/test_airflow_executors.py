@@ -92,6 +92,7 @@ def renders(airflow_venv, conformance_postgresql):
     variants = {
         "celery": {"airflow_executor": "CeleryExecutor"},
         "multi": {"airflow_executor": "CeleryExecutor,KubernetesExecutor", "pgbouncer_enabled": True,
+                  "workers_keda_enabled": True,
                   "database_local_username": PGBOUNCER_ROLE, "database_local_name": PGBOUNCER_DATABASE,
                   "database_local_password": PGBOUNCER_PASSWORD},
     }
@@ -301,3 +302,34 @@ def test_airflow_db_check_passes_through_the_rendered_pgbouncer(renders, conform
         assert not refused.ok
     finally:
         processes.stop()
+
+
+def test_keda_query_counts_the_workers_tasks_in_the_real_metadata_schema(renders, celery_run, metadata_database):
+    """The rendered ScaledObject's query runs against the metadata database Airflow 3.3 migrated (real
+    PostgreSQL): its columns exist, and it counts tasks the way KEDA needs (the finished Celery task of
+    the run above counts for nothing; a queued one for a worker, a KubernetesExecutor one not at all).
+    The trigger's connection is a libpq URI (what KEDA's postgresql scaler parses), naming the same
+    database, user and host as the metadata connection."""
+    import psycopg2.extensions  # pylint: disable=import-outside-toplevel
+
+    states, _logs, _processes = celery_run
+    assert states.get("where") == "success"
+    rendered = renders["multi"]
+    query = rendered.get("ScaledObject", "airflow-worker")["spec"]["triggers"][0]["metadata"]["query"]
+    scaler = psycopg2.extensions.parse_dsn(rendered.secret_value("airflow-worker-scaler", "connection"))
+    metadata = rendered.secret_value("airflow-metadata", "connection")
+    assert metadata.startswith("postgresql+psycopg2://")
+    assert (scaler["host"], scaler["port"], scaler["dbname"], scaler["user"]) == (
+        "airflow-pgbouncer.airflow.svc", "6543", PGBOUNCER_DATABASE, PGBOUNCER_ROLE)
+    with metadata_database.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(query)
+        assert cursor.fetchone()[0] == 0, "a finished task must not keep a worker"
+        cursor.execute("SAVEPOINT counting")
+        cursor.execute("UPDATE task_instance SET state = 'queued' WHERE dag_id = 'conformance_celery' AND task_id = 'where'")
+        cursor.execute(query)
+        assert cursor.fetchone()[0] == 1, "one queued task needs one worker"
+        cursor.execute("UPDATE task_instance SET executor = 'KubernetesExecutor' WHERE dag_id = 'conformance_celery'")
+        cursor.execute(query)
+        assert cursor.fetchone()[0] == 0, "a KubernetesExecutor task runs in its own pod, not on a worker"
+        cursor.execute("ROLLBACK TO SAVEPOINT counting")
+        connection.rollback()

@@ -69,6 +69,8 @@ CASES = [
      "rbac_multi_namespace_mode"),
     ("short_grace_for_workers", "local", {"airflow_executor": "CeleryExecutor", "workers_termination_grace_period_seconds": 5},
      "workers_termination_grace_period_seconds"),
+    ("pod_template_without_kubernetes_executor", "local", {"airflow_executor": "CeleryExecutor", "config_pod_template_file": "/etc/hostname"},
+     "config_pod_template_file is the task pod template of KubernetesExecutor"),
     ("bad_redis_password", "local", {"airflow_executor": "CeleryExecutor", "secrets_redis_password": SECRET_SENTINEL},
      "secrets_redis_password"),
     # A setting of an earlier release names its replacement.
