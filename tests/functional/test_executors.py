@@ -268,7 +268,7 @@ def test_multi_variant_converges_against_the_api_emulator(k8s_emulator_factory):
                 "airflow_namespace": "airflow-executors", "airflow_executor": "CeleryExecutor,KubernetesExecutor",
                 "workers_keda_enabled": True, "pgbouncer_enabled": True}
     runs = [manifests.playbook_runner.run_playbook("site.yml", inventory="inventories/local", extra_vars=settings)
-            for _ in range(2)]
+            for _attempt in range(2)]
     for run in runs:
         assert run.returncode == 0, run.tail()
     assert runs[0].changed > 0
