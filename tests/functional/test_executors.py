@@ -37,7 +37,7 @@ VARIANTS = {
     "celery": ("local", {"airflow_executor": "CeleryExecutor", "broker_type": "external",
                          "broker_external_secret_name": "managed-redis", "broker_external_secret_key": "url",
                          "workers_hpa_enabled": True, "workers_queues": ["default", "heavy"], "workers_concurrency": 8,
-                         "network_policy_enabled": True,
+                         "network_policy_enabled": True, "workers_flower_enabled": True,
                          "workers_pod": {"env": [{"name": "TEAM", "value": "workers"}],
                                          "service_account_annotations": {"example.com/sa": "workers"}}}),
     "multi": ("azure", {"airflow_executor": "CeleryExecutor,KubernetesExecutor", "workers_keda_enabled": True,
@@ -176,7 +176,24 @@ def test_workers_take_their_queues_and_reach_broker_and_backend_through_secrets(
     hpa = celery.get("HorizontalPodAutoscaler", "airflow-worker")
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "airflow-worker"}
     policies = {policy["metadata"]["name"] for policy in celery.objects.values() if policy["kind"] == "NetworkPolicy"}
-    assert "airflow-worker" in policies and "airflow-redis" not in policies
+    assert {"airflow-worker", "airflow-flower"} <= policies and "airflow-redis" not in policies
+
+
+def test_flower_has_basic_auth_from_a_generated_secret(variants):
+    """workers_flower_enabled: `airflow celery flower` with the broker URL and its basic authentication from the
+    Secret the secrets role generates once (kept by the second render, see below), behind a ClusterIP Service;
+    nothing of Flower without it."""
+    celery = variants["celery"]
+    flower = celery.pod_spec("Deployment", "airflow-flower")["containers"][0]
+    assert flower["args"] == ["celery", "flower"]
+    env = celery.env("Deployment", "airflow-flower")
+    assert env["AIRFLOW__CELERY__FLOWER_BASIC_AUTH"]["valueFrom"]["secretKeyRef"] == {"name": "airflow-flower", "key": "basic-auth"}
+    assert "AIRFLOW__CELERY__BROKER_URL" in env
+    password = celery.secret("airflow-flower", "password")
+    assert re.match(r"^[A-Za-z0-9]{32}$", password)
+    assert celery.secret("airflow-flower", "basic-auth") == "admin:" + password
+    assert celery.get("Service", "airflow-flower")["spec"]["type"] == "ClusterIP"
+    assert "airflow-flower" not in variants["multi"].names("Deployment") | variants["multi"].names("Secret")
 
 
 def test_redis_keda_and_pgbouncer_of_the_multi_variant(variants):
