@@ -208,6 +208,7 @@ def celery_run(renders, metadata_database, tmp_path_factory):
         yield states, task_logs, processes
     finally:
         processes.stop()
+        shutil.rmtree(str(processes.directory), ignore_errors=True)
 
 
 def test_celery_worker_runs_the_task_from_the_rendered_configuration(celery_run):
