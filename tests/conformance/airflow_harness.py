@@ -273,8 +273,8 @@ def run_module(module, calls):
 
 
 def run_site_render(render_dir, extra_vars=None):
-    """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>`` (and ``extra_vars``);
-    returns the :class:`PlaybookRun`."""
+    """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>`` (plus ``extra_vars``,
+    handed over in a private file by the playbook runner)."""
     if not (REPOSITORY_ROOT / "site.yml").exists():
         pytest.fail("site.yml does not exist yet: the config role cannot be rendered", pytrace=False)
     try:
@@ -477,14 +477,14 @@ class ComponentRuntime:
         return env
 
 
-# -- A long-running Airflow component (the api-server), started and stopped by a test --------------
+# -- Long-running processes (Redis, PgBouncer, Airflow components) --------------------------------
 
 
 def free_port():
-    """A TCP port on the loopback interface that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     import socket  # pylint: disable=import-outside-toplevel
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
@@ -565,3 +565,60 @@ class AirflowServer:
             with_children = False
         if with_children:  # workers that outlived their parent
             os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def wait_for_port(port, process, log_path, timeout=120):
+    """Wait until 127.0.0.1:``port`` accepts connections; fail with the (redacted) log if ``process`` dies."""
+    import socket  # pylint: disable=import-outside-toplevel
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    pytest.fail("nothing listens on port %d (exit code %s); log:\n%s"
+                % (port, process.poll(), _tail(Path(log_path).read_text(encoding="utf-8", errors="replace"))), pytrace=False)
+
+
+class Processes:
+    """Background processes of one test, each logging to a private file; all stopped at the end."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.started = []
+
+    def start(self, name, argv, env=None, cwd=None):
+        if not (os.path.isabs(argv[0]) and os.access(argv[0], os.X_OK)) and shutil.which(argv[0]) is None:
+            pytest.fail("%s is not installed: the conformance suite needs Debian's package (apt-get install redis-server "
+                        "pgbouncer; .ci/run installs them)" % argv[0], pytrace=False)
+        log_path = self.directory / ("%s.log" % name)
+        handle = open(str(log_path), "ab")  # pylint: disable=consider-using-with
+        os.chmod(str(log_path), 0o600)
+        process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
+                                   stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        handle.close()
+        self.started.append((name, process, log_path))
+        return process, log_path
+
+    def log(self, name):
+        for found, _process, log_path in self.started:
+            if found == name:
+                return _tail(log_path.read_text(encoding="utf-8", errors="replace"), 6000)
+        return ""
+
+    def stop(self):
+        import signal  # pylint: disable=import-outside-toplevel
+
+        for _name, process, _log in reversed(self.started):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _name, process, _log in reversed(self.started):
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -4,13 +4,14 @@
 
 Real components, no emulators:
 
-- Apache Airflow 3.3 with the cncf.kubernetes, postgres and fab providers, installed in its own
+- Apache Airflow 3.3 with the celery, cncf.kubernetes, postgres and fab providers, installed in its own
   virtual environment ``.venv-airflow/`` by ``tests/conformance/setup_airflow_venv.sh`` (pinned by
   ``constraints-airflow.txt``). The tests call its CLI (``.venv-airflow/bin/airflow``) through
   subprocesses, each with its own ``AIRFLOW_HOME`` in a temporary directory and every setting in
   the environment or in an ``airflow.cfg`` written there. Nothing from ``os.environ`` starting with
   ``AIRFLOW`` leaks in. A missing venv FAILS the tests with the command that builds it.
-- PostgreSQL from Debian's packages, the ``postgresql_server`` fixture of ``tests/conftest.py``.
+- PostgreSQL from Debian's packages, the ``postgresql_server`` fixture of ``tests/conftest.py``; Redis
+  and PgBouncer from Debian's ``redis-server`` and ``pgbouncer`` packages (test_airflow_executors.py).
 - The collection's modules and ``site.yml``, run through Ansible (``.venv/bin/ansible-playbook``)
   exactly as a user runs them, never by importing their internals.
 

@@ -82,6 +82,22 @@ CASES = [
     # A mistyped variable is named with the likely intended one (an error with the strict switch).
     ("typo_with_strict_switch", "local", {"scheduler_replica": 3, "airflow_strict_variables": True},
      "scheduler_replica (did you mean scheduler_replicas?)"),
+    # Executors (issue 13): an unknown executor, two autoscalers, an external broker without its Secret,
+    # Azure's built-in PgBouncer off Azure, a Redis password that would break the broker URL.
+    ("unknown_executor", "local", {"airflow_executor": "LocalExecutor"}, "airflow_executor"),
+    ("keda_and_hpa", "local", {"airflow_executor": "CeleryExecutor", "workers_keda_enabled": True, "workers_hpa_enabled": True},
+     "pick one autoscaler"),
+    ("external_broker_without_secret", "local", {"airflow_executor": "CeleryExecutor", "broker_type": "external"},
+     "broker_external_secret_name"),
+    ("azure_pgbouncer_off_azure", "local", {"pgbouncer_azure_builtin": True}, "pgbouncer_azure_builtin"),
+    ("multi_namespace_without_kubernetes_executor", "local", {"airflow_executor": "CeleryExecutor", "rbac_multi_namespace_mode": True},
+     "rbac_multi_namespace_mode"),
+    ("short_grace_for_workers", "local", {"airflow_executor": "CeleryExecutor", "workers_termination_grace_period_seconds": 5},
+     "workers_termination_grace_period_seconds"),
+    ("pod_template_without_kubernetes_executor", "local", {"airflow_executor": "CeleryExecutor", "config_pod_template_file": "/etc/hostname"},
+     "config_pod_template_file is the task pod template of KubernetesExecutor"),
+    ("bad_redis_password", "local", {"airflow_executor": "CeleryExecutor", "secrets_redis_password": SECRET_SENTINEL},
+     "secrets_redis_password"),
     # A setting of an earlier release names its replacement.
     ("removed_sink_health_check", "local", {"sink_health_check": False}, "sink_health_check was removed in 0.2.0"),
     # Components and their knobs.
