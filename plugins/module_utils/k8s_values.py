@@ -169,7 +169,7 @@ def pod_settings_problems(pair):
             problems.append("%s.%s must map annotation names ([prefix/]name) to strings" % (name, key))
     if value.get("priority_class_name") and not k8s_name(value["priority_class_name"]):
         problems.append("%s.priority_class_name must be the name of a PriorityClass (lowercase letters, digits, '-', '.')" % name)
-    is_name = (lambda text: k8s_label(text), "must be a DNS-1123 label (lowercase letters, digits, '-')")
+    is_name = (k8s_label, "must be a DNS-1123 label (lowercase letters, digits, '-')")
     _named_items(name, "env", value.get("env"), problems,
                  [("name", lambda text: isinstance(text, string_types) and bool(_ENV_NAME.match(text)),
                    "must be an environment variable name (letters, digits, '_', '-', '.')")])

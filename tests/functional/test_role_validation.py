@@ -163,12 +163,14 @@ CASES = [
     ("typo_of_a_config_variable", "local", {"config_remote_logging_enable": True, "airflow_strict_variables": True},
      "config_remote_logging_enable (did you mean config_remote_logging_enabled?)"),
     # Clouds: the settings of a database the run would provision, refused before any cloud call.
-    ("bad_rds_instance_class", "aws", {"database_manage": True, "database_aws_instance_class": "t3.medium"}, "database_aws_instance_class must be an RDS instance class"),
+    ("bad_rds_instance_class", "aws", {"database_manage": True, "database_aws_instance_class": "t3.medium"},
+     "database_aws_instance_class must be an RDS instance class"),
     ("rds_storage_too_small", "aws", {"database_manage": True, "database_aws_allocated_storage": 5}, "database_aws_allocated_storage must be 20 to 65536"),
     ("azure_sku_with_space", "azure", {"database_manage": True, "database_azure_sku_name": "Standard D2ds v5"}, "database_azure_sku_name must be"),
     ("azure_sku_tier_mismatch", "azure", {"database_manage": True, "database_azure_sku_name": "Standard_B2s", "database_azure_sku_tier": "GeneralPurpose"},
      "database_azure_sku_tier must match database_azure_sku_name"),
-    ("azure_location_display_name", "azure", {"database_manage": True, "database_azure_location": "West Europe"}, "database_azure_location must be an Azure region"),
+    ("azure_location_display_name", "azure", {"database_manage": True, "database_azure_location": "West Europe"},
+     "database_azure_location must be an Azure region"),
     ("gcp_tier_typo", "gcp", {"database_manage": True, "database_gcp_tier": "db-custom-2"}, "database_gcp_tier must be a Cloud SQL machine tier"),
     ("gcp_version", "gcp", {"database_manage": True, "database_gcp_database_version": "POSTGRES_9_6"}, "database_gcp_database_version must be"),
 ]

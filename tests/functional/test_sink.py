@@ -123,8 +123,8 @@ def _manifests(folder):
 def test_site_yml_render_rolls_exactly_the_pods_that_read_a_new_jwt_secret(tmp_path):
     """The real site.yml on inventories/local, render mode: a new JWT secret (secrets_jwt_secret, as an
     operator sets it) changes its Secret and the pod templates of the four Airflow server Deployments
-    that read it, and nothing else (statsd, the PostgreSQL StatefulSet, the hash-named Jobs, whose env
-    names the Secret and not its value); a repeated run changes nothing."""
+    and of the db-clean CronJob that read it, and nothing else (statsd, the PostgreSQL StatefulSet, the
+    hash-named Jobs, whose env names the Secret and not its value); a repeated run changes nothing."""
     out = tmp_path / "build"
     first = run_playbook("site.yml", inventory="inventories/local", extra_vars={"sink_render_dir": str(out)})
     assert first.returncode == 0, first.tail()
@@ -136,6 +136,7 @@ def test_site_yml_render_rolls_exactly_the_pods_that_read_a_new_jwt_secret(tmp_p
     after = _manifests(out)
     assert sorted(path for path in after if after[path] != before.get(path)) == [
         "api_server/deployment-airflow-api-server.yaml", "dag_processor/deployment-airflow-dag-processor.yaml",
+        "housekeeping/cronjob-airflow-db-clean.yaml",
         "scheduler/deployment-airflow-scheduler.yaml", "secrets/secret-airflow-jwt-secret.yaml",
         "triggerer/deployment-airflow-triggerer.yaml"]
     scheduler = load(out / "scheduler" / "deployment-airflow-scheduler.yaml")

@@ -175,8 +175,8 @@ def test_a_secret_you_manage_is_read_not_written(rendered):
         main = _named(rendered["knobs"], "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]
         env = {item["name"]: item for item in main["env"]}
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "jwt-from-vault", "key": "signing-key"}
-        assert env["AIRFLOW_CONN_AIRFLOW_REMOTE_LOGS"]["valueFrom"]["secretKeyRef"] == {"name": "logs-connection-from-vault",
-                                                                                         "key": "connection"}
+        remote_logs = env["AIRFLOW_CONN_AIRFLOW_REMOTE_LOGS"]["valueFrom"]["secretKeyRef"]
+        assert remote_logs == {"name": "logs-connection-from-vault", "key": "connection"}
 
 
 def test_knobs_render_valid_manifests(rendered):
