@@ -106,7 +106,8 @@ def test_celery_only_has_no_pod_launcher_and_no_pod_template(variants):
     celery = variants["celery"]
     assert not celery.names("Role") and not celery.names("RoleBinding")
     config = celery.get("ConfigMap", "airflow-config")["data"]
-    assert set(config) == {"airflow.cfg"}
+    # airflow.cfg and the FAB auth manager's webserver_config.py, but no task pod template.
+    assert set(config) == {"airflow.cfg", "webserver_config.py"}
     cfg = celery.airflow_cfg()
     assert cfg["core"]["executor"] == "CeleryExecutor"
     assert not cfg.has_section("kubernetes_executor")
