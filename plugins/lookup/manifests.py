@@ -20,7 +20,8 @@ description:
     deep-copies every variable of the play for each template it renders, so its cost grows with
     everything the run holds (facts, the objects the run collected) and a run of about 50
     templates spent most of its time copying. This lookup layers the template's own variables
-    over the task's (a C(ChainMap)) instead - the same variables, nothing copied.
+    over the task's instead, wrapped for lazy templating once, and compiles each template text
+    once (plugin_utils/templating.py, which says why).
   - One call renders many templates, each optionally with variables of its own.
 options:
   _terms:
@@ -71,7 +72,6 @@ _raw:
 """
 
 import os
-from collections import ChainMap
 
 import yaml
 
@@ -83,6 +83,7 @@ from ansible._internal._templating import _template_vars
 from ansible._internal._templating._engine import TemplateOptions
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests, preflight
+from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils.templating import templar_over
 
 
 class LookupModule(LookupBase):
@@ -118,8 +119,8 @@ class LookupModule(LookupBase):
             source = trust_as_template(self._loader.get_text_file_contents(found))
             ansible_vars = _template_vars.generate_ansible_template_vars(
                 path=name, fullpath=found, include_ansible_managed="ansible_managed" not in variables)
-            layered = ChainMap(dict(own_vars), dict(common_vars), ansible_vars, variables)
-            templar = self._templar.copy_with_new_env(available_variables=layered, searchpath=self._search_path(variables, found))
+            templar = templar_over(self._templar, own_vars, common_vars, ansible_vars, variables,
+                                   searchpath=self._search_path(variables, found))
             text = templar._engine.template(source, options=TemplateOptions(escape_backslashes=False))
             if not self.get_option("parse"):
                 results.append(text)

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugin_utils/templating.py: the same results as ansible-core's templar, without copying the
+variables per template and compiling each template text once (then from Jinja's bytecode cache).
+
+Real components: ansible-core's Templar and TemplateEngine (2.19) and Jinja's FileSystemBytecodeCache
+in a temporary folder; only counters are wrapped around ansible-core's own functions.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import pytest
+from jinja2.bccache import FileSystemBytecodeCache
+
+from ansible._internal._templating import _engine, _lazy_containers
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils import templating
+
+# A play's worth of variables: many plain ones, and a few whose values are templates themselves.
+FILLER = dict(("filler_%d" % index, "value %d" % index) for index in range(800))
+VARIABLES = dict(FILLER, base=trust_as_template("{{ 'air' ~ 'flow' }}"), derived=trust_as_template("{{ base | upper }}-{{ base }}"),
+                 number=trust_as_template("{{ 40 + 2 }}"))
+TEMPLATE = trust_as_template("{{ derived }} {{ base }} {{ number | int + 1 }} {{ derived | length }} {{ base }}")
+EXPECTED = "AIRFLOW-airflow airflow 43 15 airflow"
+
+
+@pytest.fixture(autouse=True)
+def private_caches(tmp_path, monkeypatch):
+    """Each test starts with empty caches: nothing compiled in memory, a bytecode folder of its own."""
+    monkeypatch.setattr(templating, "_COMPILED", {})
+    monkeypatch.setattr(templating, "_BYTECODE_CACHE", [FileSystemBytecodeCache(str(tmp_path), pattern="__airflow_k8s_cloud_%s.cache")])
+    return tmp_path
+
+
+@pytest.fixture()
+def count_copies(monkeypatch):
+    """Counts the lazy containers made from a mapping holding the whole FILLER (a copy of the play's variables)."""
+    copies = []
+    create = _lazy_containers._AnsibleLazyTemplateMixin._try_create
+
+    def counting(item, *args, **kwargs):
+        if isinstance(item, dict) and len(item) >= len(FILLER):
+            copies.append(len(item))
+        return create(item, *args, **kwargs)
+    monkeypatch.setattr(_lazy_containers._AnsibleLazyTemplateMixin, "_try_create", staticmethod(counting))
+    return copies
+
+
+@pytest.fixture()
+def count_compiles(monkeypatch):
+    """Counts ansible-core's own template compilations."""
+    compiled = []
+    compile_template = _engine.TemplateEngine._compile_template
+
+    def counting(self, template, options):
+        compiled.append(str(template))
+        return compile_template(self, template, options)
+    monkeypatch.setattr(_engine.TemplateEngine, "_compile_template", counting)
+    return compiled
+
+
+def test_renders_what_ansible_core_renders():
+    plain = Templar(loader=DataLoader(), variables=VARIABLES)
+    assert plain.template(TEMPLATE) == EXPECTED
+    assert templating.templar_over(plain, VARIABLES).template(TEMPLATE) == EXPECTED
+
+
+def test_layers_first_wins_and_own_variables_reach_nested_templates():
+    plain = Templar(loader=DataLoader(), variables={})
+    templar = templating.templar_over(plain, {"base": "own"}, VARIABLES)
+    assert templar.template(trust_as_template("{{ derived }}")) == "OWN-own"
+
+
+def test_the_variables_are_copied_once_not_per_nested_template(count_copies):
+    """ansible-core copies all variables for the template and again for each variable that is a
+    template (derived, base twice over, number); the templar here copies them once, up front."""
+    Templar(loader=DataLoader(), variables=VARIABLES).template(TEMPLATE)
+    assert len(count_copies) >= 4, "the baseline no longer copies per nested template: this test proves nothing"
+    del count_copies[:]
+    templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES).template(TEMPLATE)
+    assert len(count_copies) == 1
+
+
+def test_each_template_text_compiles_once_per_process(count_compiles):
+    first = templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES)
+    assert first.template(TEMPLATE) == EXPECTED
+    assert first.template(TEMPLATE) == EXPECTED
+    # Another templar of the same process (the next template of the task) compiles nothing again.
+    assert templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES).template(TEMPLATE) == EXPECTED
+    # The cached path does not call ansible-core's compiler at all.
+    assert count_compiles == []
+    assert len(templating._COMPILED) == 4  # the template, derived, base, number
+
+
+def test_a_new_process_loads_the_compiled_code_from_the_bytecode_cache(private_caches, monkeypatch):
+    templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES).template(TEMPLATE)
+    files = sorted(path.name for path in private_caches.iterdir())
+    assert len(files) == 4 and all(name.startswith("__airflow_k8s_cloud_") for name in files)
+    # A new process: nothing in memory. The code comes from the folder, Jinja's compiler is not called.
+    monkeypatch.setattr(templating, "_COMPILED", {})
+    compiles = []
+    monkeypatch.setattr(_engine.TemplateEngine, "_compile_template", lambda self, template, options: compiles.append(template))
+    monkeypatch.setattr(type(Templar(loader=DataLoader())._engine.environment), "compile",
+                        lambda *args, **kwargs: pytest.fail("compiled although the bytecode cache holds the code"))
+    assert templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES).template(TEMPLATE) == EXPECTED
+    assert compiles == []
+
+
+def test_a_changed_template_is_compiled_anew():
+    templar = templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES)
+    assert templar.template(trust_as_template("{{ base }}!")) == "airflow!"
+    assert templar.template(trust_as_template("{{ base }}?")) == "airflow?"
+
+
+def test_a_broken_template_fails_as_ansible_core_reports_it():
+    plain = Templar(loader=DataLoader(), variables=VARIABLES)
+    broken = trust_as_template("{{ base ")
+    with pytest.raises(Exception) as expected:
+        plain.template(broken)
+    with pytest.raises(type(expected.value)) as got:
+        templating.templar_over(plain, VARIABLES).template(broken)
+    assert str(got.value) == str(expected.value)
+
+
+def test_without_a_private_folder_it_compiles_in_memory(monkeypatch):
+    monkeypatch.setattr(templating, "_BYTECODE_CACHE", [None])
+    assert templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES).template(TEMPLATE) == EXPECTED
