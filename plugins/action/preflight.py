@@ -13,6 +13,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils import k8s_values, preflight
+from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils.templating import templar_over
 
 COLLECTION = "airflow_k8s.cloud"
 
@@ -29,7 +30,7 @@ class ActionModule(ActionBase):
 
     def _play_roles(self):
         """The roles of this collection the play imported (import_role and roles: make them public),
-        and their dependencies (the airflow role)."""
+        and their dependencies."""
         block = self._task._parent
         while block is not None and getattr(block, "_play", None) is None:
             block = block._parent
@@ -43,7 +44,7 @@ class ActionModule(ActionBase):
         return names
 
     def _template(self, value):
-        return self._templar.template(value)
+        return self._lazy_templar.template(value)
 
     def _specs(self, roles, task_vars, problems, secrets):
         """Each role's argument spec, checked the way the role's own validation would, plus the
@@ -153,6 +154,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
+        # Hundreds of rules and values templated over the same variables: wrapped once (plugin_utils/templating.py).
+        self._lazy_templar = templar_over(self._templar, task_vars)
         validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         roles = args["roles"] or self._play_roles()
         strict = args["strict_variables"]
@@ -184,6 +187,4 @@ class ActionModule(ActionBase):
                           msg="%d setting(s) to fix before anything is changed:\n- %s" % (len(problems), "\n- ".join(problems)))
         else:
             result["msg"] = "%d roles and %d rules checked" % (len(roles), rules)
-            # The airflow role's own preflight task skips itself when this one has run (site.yml).
-            result["ansible_facts"] = {"airflow_preflight_passed": True}
         return result

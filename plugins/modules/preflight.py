@@ -96,11 +96,6 @@ unknown_variables:
   type: list
   elements: str
   sample: [scheduler_replica]
-ansible_facts:
-  description: C(airflow_preflight_passed=true) once every check passed (the airflow role's own preflight task then skips itself).
-  returned: success
-  type: dict
-  sample: {airflow_preflight_passed: true}
 problems:
   description: One message per broken rule, secrets masked.
   returned: failed

@@ -1,9 +1,10 @@
 # Copyright: (c) 2026, airflow_k8s.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Each component role works on its own: a play with the preflight, that one role and the sink.
+"""Each component role works on its own: a play with the airflow role (shared settings and the
+preflight), that one role and the sink.
 
-Real components: ``ansible-playbook`` on ``inventories/local`` with a generated three-step play (the
-collection's preflight action, ``import_role`` of one role, the sink role in render mode), then the
+Real components: ``ansible-playbook`` on ``inventories/local`` with a generated three-step play
+(``import_role`` of the airflow role, of one role, of the sink role in render mode), then the
 rendered YAML is parsed and validated with ``kubernetes-validate --strict`` (tests/support/manifests.py).
 A change to one role is checked in seconds, without a whole site.yml run; and a role that silently
 needs another one (a fact only another role sets) fails here.
@@ -25,8 +26,9 @@ PLAY = """---
   hosts: airflow
   gather_facts: false
   tasks:
-    - name: Check the settings
-      airflow_k8s.cloud.preflight:
+    - name: Shared settings and the preflight
+      ansible.builtin.import_role:
+        name: airflow_k8s.cloud.airflow
     - name: The role
       ansible.builtin.import_role:
         name: airflow_k8s.cloud.{role}
