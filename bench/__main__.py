@@ -31,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -86,10 +87,11 @@ RENDER_FLOOR_PLAYBOOK = """---
 
 
 class Measurement(object):
-    """One timed ansible-playbook run: seconds, changed count, return code, emulator requests."""
+    """One timed ansible-playbook run: seconds (wall clock, and CPU of the run's processes), changed
+    count, return code, emulator requests."""
 
-    def __init__(self, seconds, run, requests=None):
-        self.seconds = seconds
+    def __init__(self, timing, run, requests=None):
+        self.seconds, self.cpu_seconds = timing
         self.changed = run.changed
         self.returncode = run.returncode
         self.requests = requests or []
@@ -97,14 +99,22 @@ class Measurement(object):
 
     def as_dict(self):
         verbs = collections.Counter(record.get("verb") or record.get("method") for record in self.requests)
-        return {"seconds": round(self.seconds, 3), "changed": self.changed, "returncode": self.returncode,
+        return {"seconds": round(self.seconds, 3), "cpu_seconds": round(self.cpu_seconds, 3), "changed": self.changed, "returncode": self.returncode,
                 "requests": len(self.requests), "requests_by_verb": dict(sorted(verbs.items()))}
 
 
+def _cpu_of_children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(function, *args, **kwargs):
-    started = time.monotonic()
+    """Run ``function``; returns ((wall seconds, CPU seconds of the processes it ran and waited for), its result).
+    The CPU seconds (ansible-playbook, its workers and module processes) hardly move with the load of
+    the machine, where the wall clock does: on a busy machine, compare those."""
+    started, cpu = time.monotonic(), _cpu_of_children()
     result = function(*args, **kwargs)
-    return time.monotonic() - started, result
+    return (time.monotonic() - started, _cpu_of_children() - cpu), result
 
 
 def _check(measurement, what):
@@ -134,8 +144,8 @@ def _tag_args(tags):
 
 def render(inventory, render_dir, tags="", env=None):
     """Render ``inventory`` into ``render_dir`` (must not exist yet); returns a Measurement."""
-    seconds, run = _timed(manifests.run_playbook, inventory, render_dir, extra_args=_tag_args(tags), env=env)
-    measurement = Measurement(seconds, run)
+    timing, run = _timed(manifests.run_playbook, inventory, render_dir, extra_args=_tag_args(tags), env=env)
+    measurement = Measurement(timing, run)
     _check(measurement, "rendering inventories/%s" % inventory)
     return measurement
 
@@ -147,20 +157,20 @@ def rendered_objects(render_dir):
 
 
 def _requests_during(emulator, function, *args, **kwargs):
-    """Run ``function``; returns (seconds, its result, the emulator requests it caused)."""
+    """Run ``function``; returns (its timing, its result, the emulator requests it caused)."""
     before = len(emulator.read_request_log())
-    seconds, result = _timed(function, *args, **kwargs)
+    timing, result = _timed(function, *args, **kwargs)
     # The emulator logs a request once it has answered it; the playbook has ended, so all are in.
-    return seconds, result, emulator.read_request_log()[before:]
+    return timing, result, emulator.read_request_log()[before:]
 
 
 def converge(emulator, workdir, tags="", env=None):
     """site.yml with the local inventory in apply mode against the emulator; returns a Measurement."""
     apply_mode = {"sink_mode": "apply", "sink_kubeconfig": emulator.kubeconfig, "sink_context": emulator.context}
-    seconds, run, requests = _requests_during(
+    timing, run, requests = _requests_during(
         emulator, manifests.run_playbook, "local", os.path.join(workdir, "unused-render"), extra_vars=apply_mode,
         extra_args=_tag_args(tags), env=env)
-    measurement = Measurement(seconds, run, requests)
+    measurement = Measurement(timing, run, requests)
     _check(measurement, "converging site.yml against the emulator")
     return measurement
 
@@ -174,8 +184,8 @@ def floor(emulator, workdir, objects, env=None):
     variables = {"floor_objects": objects, "floor_kubeconfig": emulator.kubeconfig, "floor_context": emulator.context,
                  "floor_field_manager": FIELD_MANAGER, "ansible_python_interpreter": os.path.join(manifests.VENV_BIN, "python"),
                  "ansible_connection": "local"}
-    seconds, run, requests = _requests_during(emulator, run_playbook, playbook, inventory="localhost,", extra_vars=variables, env=env)
-    measurement = Measurement(seconds, run, requests)
+    timing, run, requests = _requests_during(emulator, run_playbook, playbook, inventory="localhost,", extra_vars=variables, env=env)
+    measurement = Measurement(timing, run, requests)
     _check(measurement, "the floor playbook")
     return measurement
 
@@ -208,6 +218,8 @@ def bench_converge(workdir, repeat, tags="", render_dir=None, log=print):
             floor_noop.append(floor(emulator, workdir, objects, env=env))
     noop_seconds = _median([m.seconds for m in noop])
     floor_seconds = _median([m.seconds for m in floor_noop])
+    noop_cpu = _median([m.cpu_seconds for m in noop])
+    floor_cpu = _median([m.cpu_seconds for m in floor_noop])
     noop_requests = _median([len(m.requests) for m in noop])
     floor_requests = _median([len(m.requests) for m in floor_noop])
     return {
@@ -221,6 +233,10 @@ def bench_converge(workdir, repeat, tags="", render_dir=None, log=print):
         "floor_seconds": floor_seconds,
         "ratio_noop_converge_to_floor": _ratio(noop_seconds, floor_seconds),
         "ratio_first_converge_to_floor_first_apply": _ratio(first.seconds, floor_first.seconds),
+        "noop_converge_cpu_seconds": noop_cpu,
+        "floor_cpu_seconds": floor_cpu,
+        "ratio_noop_converge_to_floor_cpu": _ratio(noop_cpu, floor_cpu),
+        "ratio_first_converge_to_floor_first_apply_cpu": _ratio(first.cpu_seconds, floor_first.cpu_seconds),
         "noop_converge_requests_per_object": _ratio(noop_requests, len(objects)),
         "floor_requests_per_object": _ratio(floor_requests, len(objects)),
         "ratio_requests_converge_to_floor": _ratio(noop_requests, floor_requests),
@@ -244,8 +260,8 @@ def render_floor(inventory, rendered, render_dir, workdir, env=None):
     # The objects include Secrets: the runner hands them over in a private file (mode 0600).
     objects, secrets = rendered
     variables = {"floor_objects": objects, "floor_secrets": secrets, "floor_render_dir": render_dir}
-    seconds, run = _timed(run_playbook, playbook, inventory=os.path.join("inventories", inventory), extra_vars=variables, env=env)
-    measurement = Measurement(seconds, run)
+    timing, run = _timed(run_playbook, playbook, inventory=os.path.join("inventories", inventory), extra_vars=variables, env=env)
+    measurement = Measurement(timing, run)
     _check(measurement, "the render floor of inventories/%s" % inventory)
     return measurement
 
@@ -270,6 +286,8 @@ def bench_render(workdir, inventories, repeat, tags="", log=print):
             floors.setdefault(inventory, []).append(render_floor(inventory, objects, floor_dir, workdir, env=env))
     seconds = {inventory: _median([m.seconds for m in measured]) for inventory, measured in runs.items()}
     floor_seconds = {inventory: _median([m.seconds for m in measured]) for inventory, measured in floors.items()}
+    cpu = {inventory: _median([m.cpu_seconds for m in measured]) for inventory, measured in runs.items()}
+    floor_cpu = {inventory: _median([m.cpu_seconds for m in measured]) for inventory, measured in floors.items()}
     return {
         "tags": tags,
         "runs": {inventory: [m.as_dict() for m in measured] for inventory, measured in runs.items()},
@@ -278,6 +296,9 @@ def bench_render(workdir, inventories, repeat, tags="", log=print):
         "seconds": seconds,
         "floor_seconds": floor_seconds,
         "ratio_to_floor": {inventory: _ratio(value, floor_seconds[inventory]) for inventory, value in seconds.items()},
+        "cpu_seconds": cpu,
+        "floor_cpu_seconds": floor_cpu,
+        "ratio_to_floor_cpu": {inventory: _ratio(value, floor_cpu[inventory]) for inventory, value in cpu.items()},
     }, last_dirs
 
 
@@ -312,6 +333,9 @@ def report(results):
             "    site.yml no-op converge          %10s   (changed=%d)" % (_fmt(converged["noop_converge_seconds"], " s"), noop_changed),
             "    floor: one kubernetes.core.k8s    %10s" % _fmt(converged["floor_seconds"], " s"),
             "    ratio converge / floor            %10s" % _fmt(converged["ratio_noop_converge_to_floor"], "x", 1),
+            "    CPU seconds: %s / %s = %s" % (
+                _fmt(converged["noop_converge_cpu_seconds"], " s"), _fmt(converged["floor_cpu_seconds"], " s"),
+                _fmt(converged["ratio_noop_converge_to_floor_cpu"], "x", 1)),
             "    (first converge / floor's first apply: %s / %s = %s)" % (
                 _fmt(converged["first_converge"]["seconds"], " s"), _fmt(converged["floor_first_apply"]["seconds"], " s"),
                 _fmt(converged["ratio_first_converge_to_floor_first_apply"], "x", 1)),
@@ -328,11 +352,13 @@ def report(results):
     if rendered:
         tags = " (--tags %s)" % rendered["tags"] if rendered["tags"] else ""
         lines += ["", "(c) render time per inventory vs the floor: one ansible-playbook, one task writing the same files%s" % tags,
-                  "    %-8s %10s  %10s  %6s" % ("", "site.yml", "floor", "ratio")]
+                  "    %-8s %10s  %10s  %6s   %10s  %10s  %6s" % ("", "site.yml", "floor", "ratio", "CPU site", "CPU floor", "ratio")]
         for inventory, seconds in rendered["seconds"].items():
-            lines.append("    %-8s %10s  %10s  %6s  (%d manifests)" % (
+            lines.append("    %-8s %10s  %10s  %6s   %10s  %10s  %6s  (%d manifests)" % (
                 inventory, _fmt(seconds, " s"), _fmt(rendered["floor_seconds"][inventory], " s"),
-                _fmt(rendered["ratio_to_floor"][inventory], "x", 1), rendered["objects"][inventory]))
+                _fmt(rendered["ratio_to_floor"][inventory], "x", 1),
+                _fmt(rendered["cpu_seconds"][inventory], " s"), _fmt(rendered["floor_cpu_seconds"][inventory], " s"),
+                _fmt(rendered["ratio_to_floor_cpu"][inventory], "x", 1), rendered["objects"][inventory]))
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,8 @@ __metaclass__ = type
 
 import base64
 import binascii
+import hashlib
+import json
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
@@ -133,6 +135,22 @@ def secret_data(secrets, names=None):
     return stored
 
 
+def spec_hash_name(obj, length=8):
+    """``obj`` with ``-<hash>`` appended to its name: the first ``length`` hex digits of the SHA-256
+    of its ``spec`` as sorted JSON. For Jobs, whose pod template cannot change: a changed Job must be
+    a new Job, an unchanged one keeps its name (and a second run changes nothing). A list of objects
+    gets each named so."""
+    if isinstance(obj, (list, tuple)):
+        return [spec_hash_name(item, length) for item in obj]
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict) or not obj["metadata"].get("name") or "spec" not in obj:
+        raise AnsibleFilterError("spec_hash_name needs a Kubernetes object with metadata.name and spec")
+    if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= 64:
+        raise AnsibleFilterError("spec_hash_name: length must be a whole number from 1 to 64, got %r" % (length,))
+    digest = hashlib.sha256(json.dumps(obj["spec"], sort_keys=True).encode("utf-8")).hexdigest()
+    named = dict(obj, metadata=dict(obj["metadata"], name="%s-%s" % (obj["metadata"]["name"], digest[:length])))
+    return named
+
+
 class FilterModule(object):
     """Filters of the sink and verify roles."""
 
@@ -143,4 +161,5 @@ class FilterModule(object):
             "k8s_rollout_waits": k8s_rollout_waits,
             "secret_data": secret_data,
             "sink_report": sink_report,
+            "spec_hash_name": spec_hash_name,
         }

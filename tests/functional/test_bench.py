@@ -9,6 +9,7 @@ quotient of two figures measured in the same run. No timed assertion: the machin
 """
 
 import json
+import os
 import re
 import subprocess
 
@@ -59,13 +60,18 @@ def test_bench_render_part_reports_ratios_of_its_own_measurements(tmp_path):
     report = process.stdout
     assert "(c) render time per inventory vs the floor: one ansible-playbook, one task writing the same files (--tags namespace,database)" in report
     for inventory in ("local", "gcp"):
-        line = re.search(r"^\s+%s\s+(\d+\.\d\d) s\s+(\d+\.\d\d) s\s+(\d+\.\d)x\s+\((\d+) manifests\)$" % inventory,
-                         report, re.MULTILINE)
+        line = re.search(r"^\s+%s\s+(\d+\.\d\d) s\s+(\d+\.\d\d) s\s+(\d+\.\d)x\s+(\d+\.\d\d) s\s+(\d+\.\d\d) s\s+(\d+\.\d)x"
+                         r"\s+\((\d+) manifests\)$" % inventory, report, re.MULTILINE)
         assert line, report
         assert float(line.group(1)) == pytest.approx(rendered["seconds"][inventory], abs=0.006)
         assert float(line.group(2)) == pytest.approx(rendered["floor_seconds"][inventory], abs=0.006)
         assert float(line.group(3)) == pytest.approx(rendered["ratio_to_floor"][inventory], abs=0.06)
-        assert int(line.group(4)) == rendered["objects"][inventory]
+        # CPU seconds of the run's processes (ansible-playbook and its workers), and their ratio.
+        assert float(line.group(4)) == pytest.approx(rendered["cpu_seconds"][inventory], abs=0.006)
+        assert float(line.group(5)) == pytest.approx(rendered["floor_cpu_seconds"][inventory], abs=0.006)
+        assert 0 < rendered["floor_cpu_seconds"][inventory] <= rendered["floor_seconds"][inventory] * os.cpu_count()
+        assert float(line.group(6)) == pytest.approx(rendered["ratio_to_floor_cpu"][inventory], abs=0.06)
+        assert int(line.group(7)) == rendered["objects"][inventory]
 
 
 def test_bench_refuses_unknown_parts():

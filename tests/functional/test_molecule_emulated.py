@@ -146,7 +146,7 @@ def test_apply_runs_end_with_the_sink_report_waits_health_check_and_summary(scen
     with open(LOCAL_SETTINGS, encoding="utf-8") as stream:
         namespace = yaml.safe_load(stream)["airflow_namespace"]
     # converge and idempotence (verify's own site.yml runs are not in the Molecule output).
-    applies = _task_output(output, "Apply the objects with server-side apply | field manager airflow-k8s-cloud")
+    applies = _task_output(output, "Apply the objects with server-side apply (field manager sink_field_manager)")
     assert len(applies) == 2, _excerpt(output, log_path)
     assert applies[0].startswith("changed: [localhost]") and applies[1].startswith("ok: [localhost]"), applies
     reports = [" ".join(report.split()) for report in _task_output(output, "Report what the sink wrote")]

@@ -17,7 +17,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.airflow_k8s.cloud.plugins.filter.manifests import (
-    FilterModule, k8s_object_problems, k8s_rollout_state, k8s_rollout_waits, secret_data, sink_report)
+    FilterModule, k8s_object_problems, k8s_rollout_state, k8s_rollout_waits, secret_data, sink_report, spec_hash_name)
 
 
 def applied(*objects, **extra):
@@ -34,7 +34,7 @@ def entry(kind, name, changed=False, rollout=None, secret=False, component="c"):
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_state",
-                                             "k8s_rollout_waits", "secret_data", "sink_report"}
+                                             "k8s_rollout_waits", "secret_data", "sink_report", "spec_hash_name"}
 
 
 def test_object_problems_name_the_variable_component_and_position():
@@ -133,3 +133,38 @@ def test_secret_data_names_a_broken_value_but_never_shows_it():
     with pytest.raises(AnsibleFilterError) as error:
         secret_data([broken])
     assert "Secret s, key k" in str(error.value) and "%%%" not in str(error.value)
+
+
+JOB = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "airflow-migrations", "namespace": "airflow"},
+       "spec": {"backoffLimit": 6, "template": {"spec": {"containers": [{"name": "migrate", "image": "apache/airflow:3.3.2"}]}}}}
+
+
+def test_spec_hash_name_appends_the_hash_of_the_sorted_spec():
+    """The name Ansible's own `to_json(sort_keys=true) | hash('sha256')` gave (what the roles used
+    before this filter): existing deployments keep their Job names."""
+    import hashlib
+    import json
+    expected = hashlib.sha256(json.dumps(JOB["spec"], sort_keys=True).encode()).hexdigest()
+    named = spec_hash_name(JOB)
+    assert named["metadata"] == {"name": "airflow-migrations-" + expected[:8], "namespace": "airflow"}
+    assert named["spec"] == JOB["spec"] and JOB["metadata"]["name"] == "airflow-migrations"  # input untouched
+    assert spec_hash_name(JOB, 10)["metadata"]["name"] == "airflow-migrations-" + expected[:10]
+
+
+def test_spec_hash_name_changes_with_the_spec_and_not_with_key_order():
+    reordered = {"metadata": dict(JOB["metadata"]), "kind": "Job", "apiVersion": "batch/v1",
+                 "spec": {"template": JOB["spec"]["template"], "backoffLimit": 6}}
+    assert spec_hash_name(reordered)["metadata"]["name"] == spec_hash_name(JOB)["metadata"]["name"]
+    changed = dict(JOB, spec=dict(JOB["spec"], backoffLimit=3))
+    assert spec_hash_name(changed)["metadata"]["name"] != spec_hash_name(JOB)["metadata"]["name"]
+
+
+def test_spec_hash_name_names_each_object_of_a_list():
+    other = dict(JOB, metadata={"name": "airflow-admin-user"})
+    assert [obj["metadata"]["name"].rsplit("-", 1)[0] for obj in spec_hash_name([JOB, other])] == ["airflow-migrations", "airflow-admin-user"]
+
+
+@pytest.mark.parametrize("bad, length", [({"kind": "Job"}, 8), ({"metadata": {"name": "x"}}, 8), (JOB, 0), (JOB, 65), (JOB, True)])
+def test_spec_hash_name_refuses_what_it_cannot_name(bad, length):
+    with pytest.raises(AnsibleFilterError, match="spec_hash_name"):
+        spec_hash_name(bad, length)
