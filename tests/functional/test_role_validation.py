@@ -151,6 +151,9 @@ CASES = [
      "config_overrides may not set database.sql_alchemy_conn"),
     ("override_not_sections", "local", {"config_overrides": {"core": "parallelism=4"}}, "config_overrides must map an airflow.cfg section"),
     ("missing_dags_source_dir", "local", {"dags_source_dir": "/nonexistent/dags"}, "dags_source_dir must be a folder"),
+    # The DAG folder must fit in one ConfigMap: refused before the cloud roles act, not when the dags role runs.
+    ("oversized_dags_folder", "local", {"dags_source_dir": "{oversized_dags}"}, "must fit in one ConfigMap"),
+    ("empty_dags_folder", "local", {"dags_source_dir": "{empty_dags}"}, "It must hold at least one file"),
     ("negative_dags_backoff", "local", {"dags_backoff_limit": -1}, "dags_backoff_limit must be 0 or more"),
     ("bad_admin_email", "local", {"migrations_admin_email": "admin"}, "migrations_admin_email must be an e-mail address"),
     # Namespace, storage, database, RBAC.
@@ -175,19 +178,33 @@ CASES = [
     ("gcp_version", "gcp", {"database_manage": True, "database_gcp_database_version": "POSTGRES_9_6"}, "database_gcp_database_version must be"),
 ]
 
-# The only task that may run before the failure: the preflight, site.yml's first task.
-PREFLIGHT_TASKS = ("Check every setting before anything changes",)
+# The only task that may run before the failure: the preflight (the airflow role, site.yml's first step).
+PREFLIGHT_TASKS = ("airflow_k8s.cloud.airflow : Check every setting of the play's roles before anything changes",)
+
+
+def _dag_folders(root):
+    """Folders some cases name: {placeholder: path}."""
+    oversized, empty = os.path.join(root, "oversized-dags"), os.path.join(root, "empty-dags")
+    os.makedirs(oversized)
+    os.makedirs(empty)
+    with open(os.path.join(oversized, "big_dag.py"), "w", encoding="utf-8") as stream:
+        stream.write("# padding\n" * 120000)  # 1.2 MB, over the 1 MiB of a ConfigMap
+    with open(os.path.join(empty, ".hidden"), "w", encoding="utf-8") as stream:
+        stream.write("excluded by dags_exclude's default\n")
+    return {"{oversized_dags}": oversized, "{empty_dags}": empty}
 
 
 @pytest.fixture(scope="module")
 def failed_runs(tmp_path_factory):
     """Run every case, two at a time; {case id: (render folder, PlaybookRun)}."""
     root = str(tmp_path_factory.mktemp("validation"))
+    folders = _dag_folders(root)
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futures = {}
         for case_id, inventory, extra_vars, _variable in CASES:
             folder = os.path.join(root, case_id)
+            extra_vars = dict((name, folders.get(value, value) if isinstance(value, str) else value) for name, value in extra_vars.items())
             futures[case_id] = (folder, pool.submit(manifests.run_playbook, inventory, folder, extra_vars=extra_vars))
         for case_id, (folder, future) in futures.items():
             results[case_id] = (folder, future.result())
