@@ -154,14 +154,18 @@ def test_apply_runs_end_with_the_sink_report_waits_health_check_and_summary(scen
     assert re.search(r"Created or changed: \d+ objects: Namespace %s," % namespace, reports[0]), reports[0]
     assert "Nothing changed: every object was already as described." in reports[1], reports[1]
 
-    rollouts = _task_output(output, "Wait for the rollouts (Deployments, StatefulSets, DaemonSets)")
-    jobs = _task_output(output, "Wait for the Jobs to finish")
+    # One list call per kind and namespace (not a module run per object), labelled with the names waited for.
+    waits = _task_output(output, "Wait for the rollouts and Jobs of this run (one list call per kind and namespace)")
     # Only the first converge changed workloads: only it waits.
-    assert len(rollouts) == 1 and len(jobs) == 1, _excerpt(output, log_path)
+    assert len(waits) == 1, _excerpt(output, log_path)
+    deployments = re.search(r"ok: \[localhost\] => \(item=Deployment %s: ([^)]*)\)" % namespace, waits[0])
+    assert deployments, waits[0]
     for deployment in ("scheduler", "api-server", "dag-processor", "triggerer"):
-        assert "ok: [localhost] => (item=Deployment %s/airflow-%s)" % (namespace, deployment) in rollouts[0], rollouts[0]
-    assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-migrations-[0-9a-f]{8}\)" % namespace, jobs[0]), jobs[0]
-    assert re.search(r"ok: \[localhost\] => \(item=Job %s/airflow-admin-user-[0-9a-f]{8}\)" % namespace, jobs[0]), jobs[0]
+        assert "airflow-%s" % deployment in deployments.group(1).split(", "), waits[0]
+    jobs = re.search(r"ok: \[localhost\] => \(item=Job %s: ([^)]*)\)" % namespace, waits[0])
+    assert jobs, waits[0]
+    assert any(re.fullmatch(r"airflow-migrations-[0-9a-f]{8}", name) for name in jobs.group(1).split(", ")), waits[0]
+    assert any(re.fullmatch(r"airflow-admin-user-[0-9a-f]{8}", name) for name in jobs.group(1).split(", ")), waits[0]
     for task in ("Start the probe Job | http://airflow-api-server.%s.svc:8080/api/v2/monitor/health" % namespace,
                  "Wait for the probe's answer", "Check that the api-server is healthy", "Remove the probe Job"):
         runs = _task_output(output, task)

@@ -19,6 +19,7 @@ that ``airflow rotate-fernet-key`` re-encrypts data is Airflow's part, not emula
 import base64
 import hashlib
 import json
+import re
 import urllib.request
 
 import pytest
@@ -130,7 +131,7 @@ def test_rotation_runs_the_reencryption_job(rotation):
     pod = jobs[name]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "airflow-migrations" and pod["securityContext"]["runAsNonRoot"] is True
     assert {volume["name"] for volume in pod["volumes"]} == {"config", "dags", "logs"}
-    assert "TASK [airflow_k8s.cloud.verify : Wait for the Jobs to finish]" in rotation["run"].output
+    assert "TASK [airflow_k8s.cloud.verify : Wait for the rollouts and Jobs of this run (one list call per kind and namespace)]" in rotation["run"].output
 
 
 def test_rotation_restarts_only_the_components_that_read_the_key(rotation):
@@ -169,7 +170,9 @@ def test_drop_old_keeps_only_a_new_key(rotation):
     output = " ".join(run.output.split())
     job = "airflow-rotate-fernet-key-%s" % _fingerprint(keys[0])
     assert job in {item["metadata"]["name"] for item in _jobs(emulator)}
-    assert output.index("ok: [localhost] => (item=Job %s/%s)" % (NAMESPACE, job)) < output.index("TASK [Keep only the new key]")
+    waited = re.search(r"ok: \[localhost\] => \(item=Job %s: ([^)]*)\)" % NAMESPACE, output)
+    assert waited and job in waited.group(1).split(", "), output
+    assert waited.start() < output.index("TASK [Keep only the new key]")
     assert "Old keys dropped." in output
     assert _restarted_at(emulator, "airflow-scheduler") not in (None, restarted_before)
     for key in rotation["new_keys"] + keys:
