@@ -5,8 +5,8 @@ PgBouncer, as the real playbook renders them.
 
 Real components: ``ansible-playbook site.yml`` from the checkout's .venv in render mode (every role,
 the workload model, the sink), ``kubernetes-validate --strict`` for Kubernetes 1.30 and the newest
-version it ships, the KEDA ScaledObject against the strict JSON Schema of its CRD
-(tests/fixtures/keda-scaledobject-v1alpha1.schema.json), ``checkov`` from ``.venv-checkov`` with the
+version it ships, the KEDA ScaledObject against its CRD's own openAPIV3Schema (KEDA 2.10.1, vendored
+from npm's @kubernetes-models/keda 0.3.2 in tests/fixtures/keda/, made strict), ``checkov`` from ``.venv-checkov`` with the
 waivers of tests/checkov-skips.yaml, and :mod:`configparser` for airflow.cfg. No cluster.
 
 Three renders, shared by every test of the module, two at a time (the CI machine has 2 cores):
@@ -246,15 +246,18 @@ def test_variant_passes_strict_schemas_and_checkov(variants, name):
 
 
 def test_keda_schema_is_strict(variants, tmp_path):
-    """The ScaledObject schema refuses what the CRD refuses (an unknown field, a trigger without metadata),
-    so the schema check above can fail."""
+    """KEDA's CRD schema refuses what the API server would: an unknown field (in spec and in metadata), a
+    trigger without metadata, a count that is not an integer; so the schema check above can fail."""
     scaled = variants["multi"].get("ScaledObject", "airflow-worker")
-    for breakage in ("unknown", "no_metadata"):
+    breakages = {
+        "unknown": lambda broken: broken["spec"].update(maxReplicas=3),
+        "unknown_metadata": lambda broken: broken["metadata"].update(owner="me"),
+        "no_metadata": lambda broken: broken["spec"]["triggers"][0].pop("metadata"),
+        "string_count": lambda broken: broken["spec"].update(minReplicaCount="zero"),
+    }
+    for breakage, breaks in breakages.items():
         broken = copy.deepcopy(scaled)
-        if breakage == "unknown":
-            broken["spec"]["maxReplicas"] = 3
-        else:
-            del broken["spec"]["triggers"][0]["metadata"]
+        breaks(broken)
         folder = tmp_path / breakage / "workers"
         folder.mkdir(parents=True)
         (folder / "scaledobject-airflow-worker.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
