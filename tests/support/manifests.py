@@ -105,7 +105,9 @@ CUSTOM_RESOURCE_SCHEMAS = {
     ("keda.sh/v1alpha1", "ScaledObject"): os.path.join(REPOSITORY_ROOT, "tests", "fixtures", "keda", "scaledobject-keda.sh-v1alpha1.json"),
 }
 # How a vendored CRD schema names ObjectMeta, and where kubernetes-validate's _definitions.json has it.
-_OBJECT_META_REFS = {"io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta#": "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
+_OBJECT_META_REFS = {
+    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta#": "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+}
 
 
 def strict_crd_schema(node):
