@@ -17,6 +17,11 @@ Three renders, shared by every test of the module, two at a time (the CI machine
   in-cluster PgBouncer with its exporter; rendered twice.
 - ``kubernetes``: inventories/azure, KubernetesExecutor (the default) with Azure's built-in PgBouncer;
   Celery settings are set too and must leave no trace.
+
+Then apply mode against ONE Kubernetes API emulator (tests/support/k8s_emulator.py, kmock based):
+the same executor settings on inventories/local, celery (with PgBouncer), multi and kubernetes in
+turn in one namespace, each run twice (the second must change nothing); the switches must delete
+what the switched-off parts created, and leave someone else's object of such a name alone.
 """
 
 import base64
