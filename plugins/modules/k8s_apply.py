@@ -159,7 +159,7 @@ retired:
     action:
       description:
         - C(deleted), C(would delete) (check mode), C(gone) (it no longer exists) or C(left alone)
-          (not this collection's: see RV(retired[].reason)).
+          (not owned by this collection, see RV(retired[].reason)).
       type: str
       sample: deleted
     reason: {description: "Why it was left alone.", type: str, sample: "it lacks the label app.kubernetes.io/managed-by=airflow_k8s.cloud"}
