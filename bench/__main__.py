@@ -5,6 +5,7 @@
     python -m bench                                   # everything (from the repository root)
     python -m bench --parts converge --repeat 3       # (a) and (b) only
     python -m bench --parts render --inventories local,aws
+    python -m bench --vars bench/vars/celery.yml      # the same with CeleryExecutor (workers and Redis)
 
 Parts
     converge  (a) a no-op converge of site.yml (local inventory, apply mode) against the
@@ -138,13 +139,14 @@ def _private_dir(path):
     return path
 
 
-def _tag_args(tags):
-    return ["--tags", tags] if tags else []
+def _tag_args(tags, variables=()):
+    """site.yml's arguments for ``--tags`` and every ``--vars`` file (-e @file, in the order given)."""
+    return (["--tags", tags] if tags else []) + [argument for path in variables for argument in ("-e", "@" + path)]
 
 
-def render(inventory, render_dir, tags="", env=None):
+def render(inventory, render_dir, tags="", env=None, variables=()):
     """Render ``inventory`` into ``render_dir`` (must not exist yet); returns a Measurement."""
-    timing, run = _timed(manifests.run_playbook, inventory, render_dir, extra_args=_tag_args(tags), env=env)
+    timing, run = _timed(manifests.run_playbook, inventory, render_dir, extra_args=_tag_args(tags, variables), env=env)
     measurement = Measurement(timing, run)
     _check(measurement, "rendering inventories/%s" % inventory)
     return measurement
@@ -164,12 +166,12 @@ def _requests_during(emulator, function, *args, **kwargs):
     return timing, result, emulator.read_request_log()[before:]
 
 
-def converge(emulator, workdir, tags="", env=None):
+def converge(emulator, workdir, tags="", env=None, variables=()):
     """site.yml with the local inventory in apply mode against the emulator; returns a Measurement."""
     apply_mode = {"sink_mode": "apply", "sink_kubeconfig": emulator.kubeconfig, "sink_context": emulator.context}
     timing, run, requests = _requests_during(
         emulator, manifests.run_playbook, "local", os.path.join(workdir, "unused-render"), extra_vars=apply_mode,
-        extra_args=_tag_args(tags), env=env)
+        extra_args=_tag_args(tags, variables), env=env)
     measurement = Measurement(timing, run, requests)
     _check(measurement, "converging site.yml against the emulator")
     return measurement
@@ -190,23 +192,23 @@ def floor(emulator, workdir, objects, env=None):
     return measurement
 
 
-def bench_converge(workdir, repeat, tags="", render_dir=None, log=print):
+def bench_converge(workdir, repeat, tags="", render_dir=None, log=print, variables=()):
     """(a) and (b): the no-op converge and the floor, ``repeat`` times each, on one emulator."""
     env = {"TMPDIR": _private_dir(os.path.join(workdir, "tmp"))}
     if render_dir is None:
         render_dir = os.path.join(workdir, "render-local-objects")
         log("  rendering the local inventory (the floor's objects)")
-        render("local", render_dir, tags=tags, env=env)
+        render("local", render_dir, tags=tags, env=env, variables=variables)
     objects = rendered_objects(render_dir)
     if not objects:
         raise RuntimeError("the render in %s holds no object" % render_dir)
     with EmulatorProcess.start(_private_dir(os.path.join(workdir, "emulator-converge"))) as emulator:
         log("  first converge (creates %d objects)" % len(objects))
-        first = converge(emulator, workdir, tags=tags, env=env)
+        first = converge(emulator, workdir, tags=tags, env=env, variables=variables)
         noop = []
         for index in range(repeat):
             log("  no-op converge %d/%d" % (index + 1, repeat))
-            noop.append(converge(emulator, workdir, tags=tags, env=env))
+            noop.append(converge(emulator, workdir, tags=tags, env=env, variables=variables))
     # The floor gets an empty emulator of its own: the render has its own Secrets (and so its own
     # pod template checksums), which the converged cluster would refuse on immutable Job templates.
     with EmulatorProcess.start(_private_dir(os.path.join(workdir, "emulator-floor"))) as emulator:
@@ -266,7 +268,7 @@ def render_floor(inventory, rendered, render_dir, workdir, env=None):
     return measurement
 
 
-def bench_render(workdir, inventories, repeat, tags="", log=print):
+def bench_render(workdir, inventories, repeat, tags="", log=print, variables=()):
     """(c): the render time of each inventory and of its floor, ``repeat`` times into new folders."""
     env = {"TMPDIR": _private_dir(os.path.join(workdir, "tmp"))}
     runs = {}
@@ -275,7 +277,7 @@ def bench_render(workdir, inventories, repeat, tags="", log=print):
         for inventory in inventories:
             render_dir = os.path.join(workdir, "render-%s-%d" % (inventory, index))
             log("  render %s %d/%d" % (inventory, index + 1, repeat))
-            runs.setdefault(inventory, []).append(render(inventory, render_dir, tags=tags, env=env))
+            runs.setdefault(inventory, []).append(render(inventory, render_dir, tags=tags, env=env, variables=variables))
             last_dirs[inventory] = render_dir
     floors = {}
     for inventory in inventories:
@@ -322,6 +324,8 @@ def report(results):
                                        "/".join(str(value) for value in environment["load_average"]),
                                        "/".join(str(value) for value in environment.get("load_average_end", ["?"])),
                                        environment["repeat"])]
+    if environment.get("vars"):
+        lines.append("every site.yml run with -e @%s" % ", -e @".join(environment["vars"]))
     converged = results.get("converge")
     if converged:
         tags = " (--tags %s)" % converged["tags"] if converged["tags"] else ""
@@ -369,6 +373,8 @@ def parse_args(argv):
                         help="inventories to render for (c), comma-separated (default: all)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is reported (default 3)")
     parser.add_argument("--tags", default="", help="site.yml --tags for every run (a smaller layer, e.g. for a smoke test)")
+    parser.add_argument("--vars", action="append", default=[], metavar="FILE",
+                        help="a variables file for every site.yml run (-e @FILE), e.g. bench/vars/celery.yml; repeatable")
     parser.add_argument("--json", default=DEFAULT_JSON, help="where to write the measurements (default bench/results/latest.json)")
     parser.add_argument("--workdir", default=None, help="keep the renders and logs here (default: a temporary folder, removed)")
     args = parser.parse_args(argv)
@@ -377,6 +383,10 @@ def parse_args(argv):
     unknown = sorted(set(args.parts) - set(PARTS)) + sorted(set(args.inventories) - set(manifests.INVENTORIES))
     if unknown or args.repeat < 1 or not args.parts:
         parser.error("unknown parts or inventories %s, or --repeat below 1" % unknown)
+    missing = [path for path in args.vars if not os.path.isfile(path)]
+    if missing:
+        parser.error("--vars: no such file %s" % ", ".join(missing))
+    args.vars = [os.path.abspath(path) for path in args.vars]
     return args
 
 
@@ -390,14 +400,16 @@ def main(argv=None):
         sys.stderr.flush()
 
     results = {"environment": _environment(args.repeat)}
+    results["environment"]["vars"] = [os.path.relpath(path, manifests.REPOSITORY_ROOT) for path in args.vars]
     try:
         render_dirs = {}
         if "render" in args.parts:
             log("(c) render time per inventory")
-            results["render"], render_dirs = bench_render(workdir, args.inventories, args.repeat, tags=args.tags, log=log)
+            results["render"], render_dirs = bench_render(workdir, args.inventories, args.repeat, tags=args.tags, log=log, variables=args.vars)
         if "converge" in args.parts:
             log("(a)/(b) no-op converge and floor against the emulator")
-            results["converge"] = bench_converge(workdir, args.repeat, tags=args.tags, render_dir=render_dirs.get("local"), log=log)
+            results["converge"] = bench_converge(workdir, args.repeat, tags=args.tags, render_dir=render_dirs.get("local"), log=log,
+                                                 variables=args.vars)
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

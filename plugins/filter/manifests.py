@@ -61,13 +61,21 @@ def _apply_report(result, check_mode, field_manager):
     if changed:
         lines.append("%s%s%s: %s." % ("Drift: " if check_mode else "Created or changed: ", _plural(len(changed), "object"),
                                       " would change" if check_mode else "", ", ".join(changed)))
-    else:
+    elif not result.get("deleted_objects"):
         lines.append("No drift: no object would change." if check_mode
                      else "Nothing changed: every object was already as described.")
     changed_secrets = [manifests.identity(dict(kind="Secret", metadata=dict(name=obj["name"], namespace=obj["namespace"])))
                        for obj in secrets if obj.get("changed")]
     if changed_secrets:
         lines.append("Secrets %s (content hidden): %s." % ("that would change" if check_mode else "changed", ", ".join(changed_secrets)))
+    deleted = result.get("deleted_objects") or []
+    if deleted:
+        lines.append("%s (no component describes them any more): %s." % ("Would delete" if check_mode else "Deleted", ", ".join(deleted)))
+    left = [entry for entry in result.get("retired") or [] if entry.get("action") == "left alone"]
+    if left:
+        lines.append("Left alone (no longer described, but not owned by this collection): %s." % ", ".join(
+            "%s (%s)" % (manifests.identity(dict(kind=entry.get("kind"), metadata=dict(name=entry.get("name"), namespace=entry.get("namespace")))),
+                         entry.get("reason")) for entry in left))
     return lines
 
 

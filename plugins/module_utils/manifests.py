@@ -396,3 +396,80 @@ def rollout_state(obj):
                  and (kind == "StatefulSet" or status.get("availableReplicas", 0) == wanted)
                  and status.get("replicas", 0) == wanted)
     return "ready" if ready else "pending"
+
+
+# Retiring objects (apply mode): what an earlier full run applied and this one no longer describes
+# (a component switched off: Celery, PgBouncer, Flower, an autoscaler) is deleted, but only when it
+# still carries this collection's ownership. The sink keeps the list of what a full run applied in
+# one ConfigMap, the record; see docs/DESIGN.md.
+
+#: Kinds never retired: deleting a Namespace deletes everything in it, owned or not; a Job is the
+#: record of one run (hash-named), whose clean-up is its role's (the dags role's earlier deliveries).
+NEVER_RETIRED_KINDS = ("Namespace", "Job")
+#: The annotation (value ``never``) by which an object's role keeps its clean-up to itself.
+RETIRE_ANNOTATION = "airflow-k8s.cloud/retire"
+#: The record's key holding the applied objects, as JSON.
+RECORD_KEY = "objects.json"
+
+
+def retirable(obj):
+    """Whether the sink may ever retire ``obj`` (an object of the run), so whether the record lists it."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return obj.get("kind") not in NEVER_RETIRED_KINDS and annotations.get(RETIRE_ANNOTATION) != "never"
+
+
+def record_entry(obj):
+    """``{apiVersion, kind, namespace, name}`` of an object: what the record keeps of it."""
+    metadata = obj.get("metadata") or {}
+    return dict(apiVersion=obj.get("apiVersion"), kind=obj.get("kind"), namespace=metadata.get("namespace") or "", name=metadata.get("name"))
+
+
+def _record_key(entry):
+    # The API group, not the version: an object whose apiVersion moved (autoscaling/v2beta2 to v2) is the same object.
+    api_version = entry.get("apiVersion") or ""
+    return (api_version.rsplit("/", 1)[0] if "/" in api_version else "", entry.get("kind"), entry.get("namespace") or "", entry.get("name"))
+
+
+def record_config_map(name, namespace, entries, labels):
+    """The record: a ConfigMap listing ``entries`` (record_entry of every object a full run applied), sorted."""
+    listed = sorted((dict(entry) for entry in entries), key=_record_key)
+    return dict(apiVersion="v1", kind="ConfigMap",
+                metadata=dict(name=name, namespace=namespace, labels=dict(labels or {})),
+                data={RECORD_KEY: json.dumps(listed, sort_keys=True, indent=1) + "\n"})
+
+
+def read_record(config_map):
+    """The entries of a record ConfigMap as the server returned it; [] for none. ValueError when unreadable."""
+    if not config_map:
+        return []
+    try:
+        entries = json.loads(((config_map.get("data") or {}).get(RECORD_KEY)) or "[]")
+    except ValueError as error:
+        raise ValueError("its %s is not JSON: %s" % (RECORD_KEY, error))
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) and entry.get("kind") and entry.get("name") for entry in entries):
+        raise ValueError("its %s is not a list of objects with kind and name" % RECORD_KEY)
+    return entries
+
+
+def retired_objects(recorded, current):
+    """The entries of ``recorded`` that ``current`` (record entries of this run) no longer has, never
+    retired kinds excepted, in the order to delete them: workloads first (they stop using the rest), then the others
+    in the reverse of the apply order."""
+    kept = set(_record_key(entry) for entry in current)
+    retired = [dict(entry) for entry in recorded
+               if _record_key(entry) not in kept and entry.get("kind") not in NEVER_RETIRED_KINDS]
+    return sorted(retired, key=lambda entry: (-kind_rank(entry), entry.get("namespace") or "", entry.get("name")))
+
+
+def ownership_problem(obj, owner_labels, field_manager):
+    """Why the server's copy of an object is not this collection's to delete; None when it is: it carries
+    every label of ``owner_labels`` and ``field_manager`` manages some of its fields (server-side apply)."""
+    metadata = obj.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    missing = sorted(key for key, value in (owner_labels or {}).items() if labels.get(key) != value)
+    if missing:
+        return "it lacks the label%s %s" % ("" if len(missing) == 1 else "s", ", ".join("%s=%s" % (key, owner_labels[key]) for key in missing))
+    managers = set(entry.get("manager") for entry in metadata.get("managedFields") or [] if isinstance(entry, dict))
+    if field_manager not in managers:
+        return "field manager %s manages none of its fields (managers: %s)" % (field_manager, ", ".join(sorted(str(manager) for manager in managers)) or "none")
+    return None

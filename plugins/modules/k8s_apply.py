@@ -48,6 +48,31 @@ options:
     description: Take over fields another manager set (C(kubectl edit)); this is what makes a re-run repair drift.
     type: bool
     default: true
+  prune:
+    description:
+      - Retire what an earlier run with O(prune=true) applied and this run no longer describes (a component
+        switched off), and record what this run applied, in the ConfigMap O(record), for the next run.
+      - A retired object is deleted only if it still exists, carries every label of O(owner_labels) and
+        O(field_manager) manages some of its fields; one that does not (an object of the same name made
+        by someone else) is left alone, with a warning.
+      - Never retired, so never recorded - Namespaces (deleting one deletes everything in it), Jobs (the
+        record of one run, cleaned up by their role) and objects annotated C(airflow-k8s.cloud/retire=never).
+      - Set it only when O(objects) is everything the deployment has (the C(sink) role sets it on runs
+        without C(--tags)/C(--skip-tags)); a partial run would retire the rest.
+      - Workloads are deleted first, with background propagation (their pods go too). In check mode,
+        nothing is deleted and the record is not written; the retired objects are named.
+    type: bool
+    default: false
+  record:
+    description: The ConfigMap that records what the last run with O(prune=true) applied; required with O(prune=true).
+    type: dict
+    suboptions:
+      name: {description: Its name., type: str, required: true}
+      namespace: {description: Its namespace., type: str, required: true}
+  owner_labels:
+    description: The labels an object must carry to be retired (with O(prune=true)), e.g. the managed-by and environment labels.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - airflow_k8s.cloud.run_objects
   - kubernetes.core.k8s_auth_options
@@ -112,11 +137,38 @@ objects:
       type: str
       sample: ready
 changed_objects:
-  description: C(Kind namespace/name) of every object that changed (or would change in check mode).
+  description:
+    - C(Kind namespace/name) of every object that changed (or would change in check mode), the record
+      included; retired objects that were (or would be) deleted are in RV(retired).
   returned: always
   type: list
   elements: str
   sample: [ConfigMap airflow/airflow-config]
+retired:
+  description:
+    - With O(prune=true), every object the record lists and this run no longer describes, in the order
+      they were handled, and what became of it.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    apiVersion: {description: "Its apiVersion.", type: str, sample: apps/v1}
+    kind: {description: "Its kind.", type: str, sample: StatefulSet}
+    namespace: {description: "Its namespace.", type: str, sample: airflow}
+    name: {description: "Its name.", type: str, sample: airflow-worker}
+    action:
+      description:
+        - C(deleted), C(would delete) (check mode), C(gone) (it no longer exists) or C(left alone)
+          (not owned by this collection, see RV(retired[].reason)).
+      type: str
+      sample: deleted
+    reason: {description: "Why it was left alone.", type: str, sample: "it lacks the label app.kubernetes.io/managed-by=airflow_k8s.cloud"}
+deleted_objects:
+  description: C(Kind namespace/name) of every retired object that was (or in check mode would be) deleted.
+  returned: always
+  type: list
+  elements: str
+  sample: [StatefulSet airflow/airflow-worker]
 """
 
 import copy
@@ -147,6 +199,9 @@ def argument_spec():
     spec.update(
         field_manager=dict(type="str", default="airflow-k8s-cloud"),
         force_conflicts=dict(type="bool", default=True),
+        prune=dict(type="bool", default=False),
+        record=dict(type="dict", options=dict(name=dict(type="str", required=True), namespace=dict(type="str", required=True))),
+        owner_labels=dict(type="dict", default={}),
     )
     return spec
 
@@ -187,11 +242,66 @@ def server_reader(module, service):
     return read
 
 
+def retire(module, service, applied):
+    """Retire what the record lists and ``applied`` (this run's objects) does not; write the new record.
+
+    Returns (the retired entries with their action, C(Kind namespace/name) of those deleted, whether the record changed).
+    """
+    params = module.params
+    record = params["record"]
+    config_maps = service.find_resource("ConfigMap", "v1", fail=True)
+    try:
+        stored = service.retrieve(config_maps, dict(apiVersion="v1", kind="ConfigMap", metadata=record))
+        recorded = manifests.read_record(stored.to_dict() if stored is not None else None)
+    except (CoreException, ValueError) as error:
+        module.fail_json(msg="cannot read the record of applied objects, ConfigMap %s/%s: %s (nothing was retired)"
+                         % (record["namespace"], record["name"], error))
+    entries, deleted = [], []
+    params["delete_options"] = dict(propagationPolicy="Background")
+    for entry in manifests.retired_objects(recorded, [manifests.record_entry(obj) for _component, obj in applied]):
+        definition = dict(apiVersion=entry["apiVersion"], kind=entry["kind"], metadata=dict(name=entry["name"], namespace=entry["namespace"] or None))
+        name = manifests.identity(definition)
+        try:
+            resource = service.find_resource(entry["kind"], entry["apiVersion"], fail=False)
+            existing = service.retrieve(resource, definition) if resource is not None else None
+        except CoreException as error:
+            module.fail_json(msg="cannot read %s, which an earlier run applied and this one retires: %s" % (name, error),
+                             retired=entries, deleted_objects=deleted)
+        if existing is None:
+            entries.append(dict(entry, action="gone"))
+            continue
+        problem = manifests.ownership_problem(existing.to_dict(), params["owner_labels"], params["field_manager"])
+        if problem:
+            module.warn("%s is no longer described, but was left alone: %s." % (name, problem))
+            entries.append(dict(entry, action="left alone", reason=problem))
+            continue
+        if not module.check_mode:
+            try:
+                service.delete(resource, definition, existing)
+            except CoreException as error:
+                module.fail_json(msg="cannot delete %s, which this run retires: %s; a re-run tries again." % (name, error),
+                                 retired=entries, deleted_objects=deleted)
+        entries.append(dict(entry, action="would delete" if module.check_mode else "deleted"))
+        deleted.append(name)
+    if module.check_mode:
+        return entries, deleted, False
+    record_map = manifests.record_config_map(record["name"], record["namespace"],
+                                             [manifests.record_entry(obj) for _component, obj in applied if manifests.retirable(obj)],
+                                             params["labels"])
+    try:
+        written = perform_action(service, record_map, params)
+    except CoreException as error:
+        module.fail_json(msg="cannot write the record of applied objects, ConfigMap %s/%s: %s; a re-run writes it."
+                         % (record["namespace"], record["name"], error), retired=entries, deleted_objects=deleted)
+    return entries, deleted, bool(written.get("changed"))
+
+
 def main():
     if not HAS_KUBERNETES_CORE:
         module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
         module.fail_json(msg=missing_required_lib("the kubernetes.core collection (3.0 or later)"), exception=KUBERNETES_CORE_ERROR)
-    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True,
+                              required_if=[("prune", True, ("record",))])
     objects = manifests.run_objects(module._module)
 
     # What kubernetes.core.k8s would be given (perform_action and K8sService read these parameters):
@@ -209,7 +319,8 @@ def main():
     objects = manifests.with_checksums(objects, server_reader(module, service))
 
     reports, diffs, changed_objects = [], [], []
-    for component, obj in ordered(objects, module.params["labels"]):
+    applied = ordered(objects, module.params["labels"])
+    for component, obj in applied:
         metadata = obj["metadata"]
         report = dict(component=component, apiVersion=obj["apiVersion"], kind=obj["kind"],
                       namespace=metadata.get("namespace") or "", name=metadata["name"], secret=obj["kind"] == "Secret")
@@ -227,7 +338,16 @@ def main():
             changed_objects.append(manifests.identity(obj))
             diffs.append(diff_entry(obj, result.get("diff")))
 
-    outcome = dict(changed=bool(changed_objects), objects=reports, changed_objects=changed_objects)
+    retired, deleted = [], []
+    if module.params["prune"]:
+        retired, deleted, record_changed = retire(module, service, applied)
+        if record_changed:
+            changed_objects.append("ConfigMap %s/%s" % (module.params["record"]["namespace"], module.params["record"]["name"]))
+        diffs.extend(dict(before_header=name, after_header=name, before="(%s)\n" % name, after="(deleted: no component describes it any more)\n")
+                     for name in deleted)
+
+    outcome = dict(changed=bool(changed_objects or deleted), objects=reports, changed_objects=changed_objects,
+                   retired=retired, deleted_objects=deleted)
     if module._diff:
         outcome["diff"] = diffs
     module.exit_json(**outcome)

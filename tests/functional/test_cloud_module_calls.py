@@ -356,6 +356,37 @@ def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_e
     assert base64.b64decode(credentials[0]["data"]["password"]).decode() == new_password
 
 
+def test_azure_builtin_pgbouncer_is_turned_on_once(converged, k8s_emulator, shadow_root):
+    """pgbouncer_azure_builtin on a managed Flexible Server: the database role reads pgbouncer.enabled
+    (azure_rm_postgresqlflexibleconfiguration_info, answered from the SDK's Configuration model: false, Azure's
+    default) and sets it to true with the generic ARM call (azure_rm_resource PUT of the configurations
+    sub-resource, valid for the module's real argument spec); the next run reads true and sends nothing. The
+    converge runs without it never touched the parameter. Only cluster_access and database run (--tags)."""
+    cloud = converged["azure"]
+    assert all(run.returncode == 0 for run in cloud.runs), cloud.runs[-1].tail()
+
+    def parameter_writes(index):
+        return [call for call in _calls(cloud, index, "azure.azcollection.azure_rm_resource")
+                if any(sub.get("type") == "configurations" for sub in (call.get("params") or {}).get("subresource") or [])]
+    assert not parameter_writes(0) and not parameter_writes(1), "the converge runs changed a server parameter (TLS is on)"
+    for _attempt in range(2):
+        run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV, dict(AZURE_PUBLIC_ACCESS, pgbouncer_azure_builtin=True),
+                   arguments=["--tags", "cluster_access,database"])
+        assert run.returncode == 0, run.tail()
+    first, second = len(cloud.runs) - 2, len(cloud.runs) - 1
+    sent = parameter_writes(first)
+    assert len(sent) == 1 and sent[0]["valid"], sent
+    params = sent[0]["params"]
+    assert (params["resource_type"], params["subresource"], params["body"]["properties"]["value"], params.get("method", "PUT")) == (
+        "flexibleServers", [{"type": "configurations", "name": "pgbouncer.enabled"}], "true", "PUT")
+    reads = [call["params"]["name"] for call in _calls(cloud, first, "azure.azcollection.azure_rm_postgresqlflexibleconfiguration_info")]
+    assert sorted(reads) == ["pgbouncer.enabled", "require_secure_transport"]
+    assert not parameter_writes(second), "pgbouncer.enabled was set again although the server has it on"
+    # Nothing changed but the test wrapper's own contract file (a new path per run).
+    changed = [task for task in cloud.runs[second].changed_tasks() if not task.startswith("Write the facts")]
+    assert not changed, changed
+
+
 # --- azure: network path, storage network rules, Entra ID kubeconfig, private access ---------------
 
 def _calls(cloud, index, fqcn):

@@ -5,8 +5,8 @@ PgBouncer, as the real playbook renders them.
 
 Real components: ``ansible-playbook site.yml`` from the checkout's .venv in render mode (every role,
 the workload model, the sink), ``kubernetes-validate --strict`` for Kubernetes 1.30 and the newest
-version it ships, the KEDA ScaledObject against the strict JSON Schema of its CRD
-(tests/fixtures/keda-scaledobject-v1alpha1.schema.json), ``checkov`` from ``.venv-checkov`` with the
+version it ships, the KEDA ScaledObject against its CRD's own openAPIV3Schema (KEDA 2.10.1, vendored
+from npm's @kubernetes-models/keda 0.3.2 in tests/fixtures/keda/, made strict), ``checkov`` from ``.venv-checkov`` with the
 waivers of tests/checkov-skips.yaml, and :mod:`configparser` for airflow.cfg. No cluster.
 
 Three renders, shared by every test of the module, two at a time (the CI machine has 2 cores):
@@ -17,14 +17,22 @@ Three renders, shared by every test of the module, two at a time (the CI machine
   in-cluster PgBouncer with its exporter; rendered twice.
 - ``kubernetes``: inventories/azure, KubernetesExecutor (the default) with Azure's built-in PgBouncer;
   Celery settings are set too and must leave no trace.
+
+Then apply mode against ONE Kubernetes API emulator (tests/support/k8s_emulator.py, kmock based):
+the same executor settings on inventories/local, celery (with PgBouncer), multi and kubernetes in
+turn in one namespace, each run twice (the second must change nothing); the switches must delete
+what the switched-off parts created, and leave someone else's object of such a name alone.
 """
 
 import base64
 import concurrent.futures
 import configparser
 import copy
+import json
 import os
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 import yaml
@@ -246,15 +254,18 @@ def test_variant_passes_strict_schemas_and_checkov(variants, name):
 
 
 def test_keda_schema_is_strict(variants, tmp_path):
-    """The ScaledObject schema refuses what the CRD refuses (an unknown field, a trigger without metadata),
-    so the schema check above can fail."""
+    """KEDA's CRD schema refuses what the API server would: an unknown field (in spec and in metadata), a
+    trigger without metadata, a count that is not an integer; so the schema check above can fail."""
     scaled = variants["multi"].get("ScaledObject", "airflow-worker")
-    for breakage in ("unknown", "no_metadata"):
+    breakages = {
+        "unknown": lambda broken: broken["spec"].update(maxReplicas=3),
+        "unknown_metadata": lambda broken: broken["metadata"].update(owner="me"),
+        "no_metadata": lambda broken: broken["spec"]["triggers"][0].pop("metadata"),
+        "string_count": lambda broken: broken["spec"].update(minReplicaCount="zero"),
+    }
+    for breakage, breaks in breakages.items():
         broken = copy.deepcopy(scaled)
-        if breakage == "unknown":
-            broken["spec"]["maxReplicas"] = 3
-        else:
-            del broken["spec"]["triggers"][0]["metadata"]
+        breaks(broken)
         folder = tmp_path / breakage / "workers"
         folder.mkdir(parents=True)
         (folder / "scaledobject-airflow-worker.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
@@ -275,25 +286,137 @@ def test_second_render_changes_nothing_and_prints_no_secret(variants, name):
         assert not leaked, "the %s run printed secret values starting %s" % (phase, leaked)
 
 
+# Apply mode against ONE Kubernetes API emulator, one namespace, the variants in turn (local inventory):
+# each converges (second run changed=0), and each switch retires what the switched-off parts created.
+NAMESPACE = "airflow-executors"
+CONVERGE = (
+    # CeleryExecutor with an external broker, a CPU HPA, Flower, the NetworkPolicies, and PgBouncer.
+    ("celery", dict(VARIANTS["celery"][1], pgbouncer_enabled=True)),
+    # CeleryExecutor,KubernetesExecutor with the in-cluster Redis, KEDA, PgBouncer with its exporter.
+    ("multi", VARIANTS["multi"][1]),
+    # KubernetesExecutor (the default); Celery settings are set and leave no trace.
+    ("kubernetes", {name: value for name, value in VARIANTS["kubernetes"][1].items() if name != "pgbouncer_azure_builtin"}),
+)
+# Objects only the earlier variant has: (kind, API path under the namespace, name).
+RETIRED = {
+    "multi": [("HorizontalPodAutoscaler", "/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers/", "airflow-worker"),
+              ("Deployment", "/apis/apps/v1/namespaces/%s/deployments/", "airflow-flower"),
+              ("Service", "/api/v1/namespaces/%s/services/", "airflow-flower"),
+              ("Secret", "/api/v1/namespaces/%s/secrets/", "airflow-flower")],
+    "kubernetes": [("StatefulSet", "/apis/apps/v1/namespaces/%s/statefulsets/", "airflow-worker"),
+                   ("StatefulSet", "/apis/apps/v1/namespaces/%s/statefulsets/", "airflow-redis"),
+                   ("ScaledObject", "/apis/keda.sh/v1alpha1/namespaces/%s/scaledobjects/", "airflow-worker"),
+                   ("Deployment", "/apis/apps/v1/namespaces/%s/deployments/", "airflow-pgbouncer"),
+                   ("Secret", "/api/v1/namespaces/%s/secrets/", "airflow-broker-url"),
+                   ("Secret", "/api/v1/namespaces/%s/secrets/", "airflow-redis-password"),
+                   ("Secret", "/api/v1/namespaces/%s/secrets/", "airflow-worker-scaler")],
+}
+# Someone else's object with the name of one the multi variant created: must survive the switch.
+UNOWNED = ("Service", "/api/v1/namespaces/%s/services/", "airflow-pgbouncer")
+
+
+def emulator_request(emulator, method, path, body=None, content_type="application/json"):
+    """One plain HTTP request to the emulator (not through the collection); the answer's JSON, or None on 404."""
+    request = urllib.request.Request(emulator.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
+
+
+def flat(output):
+    """A run's output with its line wrapping undone (the callback wraps long messages)."""
+    return " ".join(output.split())
+
+
+def sink_report(output):
+    """What the sink's report task printed in a run, line wrapping undone."""
+    found = re.search(r"^TASK \[(?:[\w.]+ : )?Report what the sink wrote\] \**\n(.*?)(?=^TASK \[|^PLAY RECAP)", output, re.MULTILINE | re.DOTALL)
+    return flat(found.group(1)) if found else ""
+
+
+@pytest.fixture(scope="module")
+def converged(tmp_path_factory):
+    """The CONVERGE variants applied in turn to one emulator, twice each; before the last, someone else's
+    Service replaces one of ours, and a --check --diff run shows what the switch would delete."""
+    pytest.importorskip("kmock", reason="kmock (requirements-test.txt) is needed for the Kubernetes API emulator")
+    from tests.support.k8s_emulator import EmulatorProcess  # pylint: disable=import-outside-toplevel
+
+    with EmulatorProcess.start(tmp_path_factory.mktemp("emulator"),
+                               extra_args=["--resource", "keda.sh/v1alpha1/scaledobjects=ScaledObject"]) as emulator:
+        connection = {"sink_mode": "apply", "sink_kubeconfig": emulator.kubeconfig, "sink_context": emulator.context,
+                      "airflow_namespace": NAMESPACE}
+        runs, present_before, check = {}, {}, None
+        for name, settings in CONVERGE:
+            settings = dict(settings, **connection)
+            if name == "kubernetes":
+                kind, path, object_name = UNOWNED
+                assert emulator_request(emulator, "DELETE", path % NAMESPACE + object_name) is not None
+                theirs = {"apiVersion": "v1", "kind": kind, "metadata": {"name": object_name, "namespace": NAMESPACE},
+                          "spec": {"ports": [{"name": "theirs", "port": 5432}]}}
+                emulator_request(emulator, "POST", path % NAMESPACE + "?fieldManager=kubectl-create", theirs)
+                check = manifests.playbook_runner.run_playbook("site.yml", inventory="inventories/local", extra_vars=settings,
+                                                               args=["--check", "--diff"])
+            present_before[name] = {(kind, object_name): emulator_request(emulator, "GET", path % NAMESPACE + object_name) is not None
+                                    for kind, path, object_name in RETIRED.get(name, [])}
+            runs[name] = [manifests.playbook_runner.run_playbook("site.yml", inventory="inventories/local", extra_vars=settings)
+                          for _attempt in range(2)]
+            if any(run.returncode != 0 for run in runs[name]):
+                break
+        left = {(kind, object_name): emulator_request(emulator, "GET", path % NAMESPACE + object_name)
+                for kind, path, object_name in [UNOWNED] + [item for items in RETIRED.values() for item in items]}
+        yield {"runs": runs, "present_before": present_before, "check": check, "left": left,
+               "requests": emulator.read_request_log()}
+
+
 @pytest.mark.emulator
-def test_multi_variant_converges_against_the_api_emulator(k8s_emulator_factory):
-    """site.yml in apply mode (local inventory, CeleryExecutor,KubernetesExecutor with Redis, KEDA and PgBouncer)
-    against the Kubernetes API emulator (tests/support/k8s_emulator.py, kmock based, with the KEDA ScaledObject
-    kind registered): the first run creates every object, the second reports changed=0. An emulator, not a
-    cluster: it proves the requests and their idempotence, not that a real API server admits the objects."""
-    emulator = k8s_emulator_factory(extra_args=["--resource", "keda.sh/v1alpha1/scaledobjects=ScaledObject"])
-    settings = {"sink_mode": "apply", "sink_kubeconfig": emulator.kubeconfig, "sink_context": emulator.context,
-                "airflow_namespace": "airflow-executors", "airflow_executor": "CeleryExecutor,KubernetesExecutor",
-                "workers_keda_enabled": True, "pgbouncer_enabled": True}
-    runs = [manifests.playbook_runner.run_playbook("site.yml", inventory="inventories/local", extra_vars=settings)
-            for _attempt in range(2)]
-    for run in runs:
-        assert run.returncode == 0, run.tail()
-    assert runs[0].changed > 0
-    assert runs[1].changed == 0, "\n".join(runs[1].changed_tasks()) or runs[1].tail()
-    written = {(record.get("method"), record.get("path", "").split("?")[0]) for record in emulator.read_request_log()}
-    for path in ("/apis/keda.sh/v1alpha1/namespaces/airflow-executors/scaledobjects/airflow-worker",
-                 "/apis/apps/v1/namespaces/airflow-executors/statefulsets/airflow-worker",
-                 "/apis/apps/v1/namespaces/airflow-executors/statefulsets/airflow-redis",
-                 "/apis/apps/v1/namespaces/airflow-executors/deployments/airflow-pgbouncer"):
-        assert ("PATCH", path) in written, "%s was never applied" % path
+@pytest.mark.parametrize("name", [name for name, _settings in CONVERGE])
+def test_variant_converges_against_the_api_emulator(converged, name):
+    """site.yml in apply mode against the Kubernetes API emulator (tests/support/k8s_emulator.py, kmock based,
+    the KEDA ScaledObject kind registered), variant after variant in one namespace: each run succeeds, the first
+    changes objects, the second reports changed=0. An emulator, not a cluster: it proves the requests and their
+    idempotence, not that a real API server admits the objects (the render tests above check those schemas)."""
+    assert name in converged["runs"], "an earlier variant failed"
+    first, second = converged["runs"][name]
+    assert first.returncode == 0, first.tail()
+    assert first.changed > 0
+    assert second.returncode == 0 and second.changed == 0, "\n".join(second.changed_tasks()) or second.tail()
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("name", sorted(RETIRED))
+def test_switching_off_retires_what_the_switched_off_parts_created(converged, name):
+    """Emulator: the objects only the previous variant had (Flower and the HPA when KEDA replaces it; the
+    workers, Redis, KEDA, PgBouncer and the Celery Secrets when KubernetesExecutor replaces Celery) existed
+    before the switch and are gone after it; the sink's report names them."""
+    assert name in converged["runs"], "an earlier variant failed"
+    assert all(converged["present_before"][name].values()), converged["present_before"][name]
+    for kind, _path, object_name in RETIRED[name]:
+        assert converged["left"][(kind, object_name)] is None, "%s %s was not deleted" % (kind, object_name)
+        assert "%s %s/%s" % (kind, NAMESPACE, object_name) in sink_report(converged["runs"][name][0].output)
+    deleted = {record.get("path", "").split("?")[0] for record in converged["requests"] if record.get("method") == "DELETE"}
+    assert "/apis/apps/v1/namespaces/%s/statefulsets/airflow-worker" % NAMESPACE in deleted
+
+
+@pytest.mark.emulator
+def test_someone_elses_object_of_a_retired_name_is_left_alone_and_check_mode_names_the_deletions(converged):
+    """Emulator: a Service made by someone else (no ownership labels, field manager kubectl-create) with the name
+    of PgBouncer's survives the switch to KubernetesExecutor, with a warning; the --check --diff run before the
+    switch named what would be deleted and deleted nothing."""
+    kind, _path, object_name = UNOWNED
+    theirs = converged["left"][(kind, object_name)]
+    assert theirs is not None and theirs["spec"]["ports"][0]["name"] == "theirs"
+    assert "airflow-k8s.cloud/environment" not in (theirs["metadata"].get("labels") or {})
+    first = converged["runs"]["kubernetes"][0]
+    report = sink_report(first.output)
+    assert "Left alone (no longer described, but not owned by this collection): Service %s/airflow-pgbouncer (it lacks the label" % NAMESPACE \
+        in report, report
+    check = converged["check"]
+    assert check is not None and check.returncode == 0, check.tail() if check else "no check run"
+    report = sink_report(check.output)
+    assert re.search(r"Would delete \(no component describes them any more\): [^']*StatefulSet %s/airflow-worker" % NAMESPACE, report), report
+    assert all(converged["present_before"]["kubernetes"].values()), "the check run deleted something"

@@ -48,6 +48,9 @@ def _identity(fqcn, params):
             value = value.get("name")
         if value not in (None, ""):
             parts.append("%s=%s" % (key, value))
+    # azure_rm_resource: a sub-resource (a server parameter) is a resource of its own.
+    for sub in params.get("subresource") or []:
+        parts.append("%s=%s" % (sub.get("type"), sub.get("name")))
     return "|".join(parts)
 
 
@@ -341,19 +344,28 @@ def _firewall_rule_info(params, _scenario, state_dir, _check_mode):
     return {"changed": False, "firewall_rules": items}
 
 
-def _flexible_configuration_info(params, scenario, _state_dir, _check_mode):
+def _flexible_configuration_info(params, scenario, state_dir, _check_mode):
     """azure_rm_postgresqlflexibleconfiguration_info's ``format_item`` of ``Configuration`` models."""
     from azure.mgmt.postgresqlflexibleservers import models  # pylint: disable=import-outside-toplevel
 
-    settings = scenario.get("flexible_server_configuration", {"require_secure_transport": "on"})
+    # What the server has: the scenario's values (Azure's defaults), then what azure_rm_resource set.
+    settings = {name: (value, "system-default") for name, value in
+                scenario.get("flexible_server_configuration", {"require_secure_transport": "on", "pgbouncer.enabled": "false"}).items()}
+    for written in stored(state_dir, "azure.azcollection.azure_rm_resource"):
+        subresource = written.get("subresource") or []
+        if (written.get("resource_type") == "flexibleServers" and written.get("resource_name") == params["server_name"]
+                and written.get("resource_group") == params["resource_group"] and len(subresource) == 1
+                and subresource[0].get("type") == "configurations"):
+            properties = (written.get("body") or {}).get("properties") or {}
+            settings[subresource[0]["name"]] = (properties.get("value"), properties.get("source", "user-override"))
     names = [params["name"]] if params.get("name") else sorted(settings)
     items = []
     for name in names:
         if name not in settings:
             continue
         configuration = _with_readonly(
-            models.Configuration(value=settings[name], source="system-default"), name=name,
-            description="Whether client connections to the server are required to use some form of secure transport.",
+            models.Configuration(value=settings[name][0], source=settings[name][1]), name=name,
+            description="A server parameter of the Flexible Server.",
             id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/Microsoft.DBforPostgreSQL/"
                "flexibleServers/%s/configurations/%s" % (params["resource_group"], params["server_name"], name)).as_dict()
         items.append({"resource_group": params["resource_group"], "server_name": params["server_name"],

@@ -99,21 +99,51 @@ def validation_versions():
     return sorted({MINIMUM_KUBERNETES_VERSION, versions[-1]}, key=lambda version: tuple(int(part) for part in version.split(".")))
 
 
-# Custom resources kubernetes-validate has no schema for: (apiVersion, kind) -> a JSON Schema file
-# (strict: unknown fields are errors, like --strict) in tests/fixtures.
+# Custom resources kubernetes-validate has no schema for: (apiVersion, kind) -> the JSON Schema of
+# their CRD's openAPIV3Schema, vendored in tests/fixtures (tests/fixtures/keda/README.md says from where).
 CUSTOM_RESOURCE_SCHEMAS = {
-    ("keda.sh/v1alpha1", "ScaledObject"): os.path.join(REPOSITORY_ROOT, "tests", "fixtures", "keda-scaledobject-v1alpha1.schema.json"),
+    ("keda.sh/v1alpha1", "ScaledObject"): os.path.join(REPOSITORY_ROOT, "tests", "fixtures", "keda", "scaledobject-keda.sh-v1alpha1.json"),
+}
+# How a vendored CRD schema names ObjectMeta, and where kubernetes-validate's _definitions.json has it.
+_OBJECT_META_REFS = {
+    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta#": "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
 }
 
 
-def _custom_resource_problems(path, document, render_dir):
+def strict_crd_schema(node):
+    """A CRD schema made strict as kubernetes-validate's ``-strict`` schemas are: every object schema that
+    lists its properties and says nothing of others gets ``additionalProperties: false`` (an unknown field
+    is an error, as server-side apply's field validation makes it), unless the CRD keeps unknown fields
+    (``x-kubernetes-preserve-unknown-fields``). ObjectMeta references point at kubernetes-validate's
+    definitions. Returns a new schema; the vendored file stays as published."""
+    if isinstance(node, list):
+        return [strict_crd_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    strict = {key: (_OBJECT_META_REFS.get(value, value) if key == "$ref" else strict_crd_schema(value)) for key, value in node.items()}
+    if "properties" in node and "additionalProperties" not in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+        strict["additionalProperties"] = False
+    return strict
+
+
+def _custom_resource_problems(path, document, render_dir, versions):
     import jsonschema  # pylint: disable=import-outside-toplevel
+    import kubernetes_validate  # pylint: disable=import-outside-toplevel
+    from referencing import Registry, Resource  # pylint: disable=import-outside-toplevel
 
     with open(CUSTOM_RESOURCE_SCHEMAS[(document.get("apiVersion"), document.get("kind"))], encoding="utf-8") as stream:
-        schema = json.load(stream)
-    return ["%s: %s: %s at %s" % (os.path.relpath(path, render_dir), document["kind"], error.message,
-                                  "/".join(str(part) for part in error.absolute_path) or "top level")
-            for error in jsonschema.Draft202012Validator(schema).iter_errors(document)]
+        schema = strict_crd_schema(json.load(stream))
+    problems = []
+    for version in versions:
+        # ObjectMeta (metadata) as the Kubernetes version's strict schema has it.
+        definitions_path = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema",
+                                        "v%s.0-local-strict" % version, "_definitions.json")
+        with open(definitions_path, encoding="utf-8") as stream:
+            registry = Resource.from_contents(json.load(stream)) @ Registry()
+        problems.extend("%s: %s (Kubernetes %s): %s at %s" % (os.path.relpath(path, render_dir), document["kind"], version, error.message,
+                                                             "/".join(str(part) for part in error.absolute_path) or "top level")
+                        for error in jsonschema.Draft202012Validator(schema, registry=registry).iter_errors(document))
+    return problems
 
 
 def validate_schemas(render_dir, versions=None):
@@ -124,7 +154,7 @@ def validate_schemas(render_dir, versions=None):
     problems = []
     for path, document in load_manifests(render_dir):
         if (document.get("apiVersion"), document.get("kind")) in CUSTOM_RESOURCE_SCHEMAS:
-            problems.extend(_custom_resource_problems(path, document, render_dir))
+            problems.extend(_custom_resource_problems(path, document, render_dir, versions or validation_versions()))
             continue
         for version in versions or validation_versions():
             try:

@@ -68,6 +68,17 @@ def test_apply_report_in_check_mode_is_the_drift():
     assert sink_report(clean, mode="apply")[1] == "Nothing changed: every object was already as described."
 
 
+def test_apply_report_names_what_was_retired_and_what_was_left_alone():
+    result = dict(applied(entry("ConfigMap", "cfg")), deleted_objects=["StatefulSet airflow/airflow-worker"],
+                  retired=[{"kind": "StatefulSet", "namespace": "airflow", "name": "airflow-worker", "action": "deleted"},
+                           {"kind": "Service", "namespace": "airflow", "name": "airflow-flower", "action": "left alone",
+                            "reason": "it lacks the label a=b"}])
+    lines = sink_report(result, mode="apply")
+    assert lines[1:] == ["Deleted (no component describes them any more): StatefulSet airflow/airflow-worker.",
+                         "Left alone (no longer described, but not owned by this collection): Service airflow/airflow-flower (it lacks the label a=b)."]
+    assert sink_report(result, mode="apply", check_mode=True)[1].startswith("Would delete (no component describes them any more): ")
+
+
 def test_render_report():
     result = {"files": ["a/configmap-x.yaml", "a/secret-y.yaml"], "changed_files": ["a/configmap-x.yaml"],
               "removed_files": ["b/service-z.yaml"], "components": ["a"], "secrets": 1}

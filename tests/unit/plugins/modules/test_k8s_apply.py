@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 from unittest import mock
 
@@ -260,3 +261,111 @@ def test_a_secret_the_collection_does_not_manage_is_read_from_the_server_once(em
     assert not failed
     assert rolled["changed_objects"] == ["Deployment rolls/worker-a", "Deployment rolls/worker-b"]
     assert new_password not in repr(rolled) and "byo-password-two" not in repr(rolled)
+
+
+RETIRE_NAMESPACE = "retiring"
+OWNER = {"app.kubernetes.io/managed-by": "test", "example.com/environment": "retiring"}
+RECORD = {"name": "applied-objects", "namespace": RETIRE_NAMESPACE}
+
+
+def celery_like_run(with_workers):
+    """A namespace with a ConfigMap, and (with_workers) a workers Deployment, its Service and a Secret it reads."""
+    def meta(name):
+        return {"name": name, "namespace": RETIRE_NAMESPACE}
+    run = {"namespace": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": RETIRE_NAMESPACE}}],
+           "config": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("settings"), "data": {"executor": "celery" if with_workers else "k8s"}}]}
+    if with_workers:
+        run["workers"] = [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("worker"),
+             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "worker"}},
+                      "template": {"metadata": {"labels": {"app": "worker"}},
+                                   "spec": {"containers": [{"name": "worker", "image": "example/worker",
+                                                            "envFrom": [{"secretRef": {"name": "broker"}}]}]}}}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": meta("worker"),
+             "spec": {"clusterIP": "None", "selector": {"app": "worker"}, "ports": [{"name": "logs", "port": 8793}]}},
+            {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta("broker"), "data": {"url": SECRET_VALUE}},
+        ]
+    return run
+
+
+def apply_pruning(emulator, with_workers, **kwargs):
+    extra = {"prune": True, "record": RECORD, "owner_labels": OWNER, "labels": OWNER}
+    extra.update(kwargs.pop("extra", {}))
+    return apply(emulator, celery_like_run(with_workers), extra=extra, **kwargs)
+
+
+def exists(emulator, path):
+    try:
+        server_object(emulator, path)
+    except urllib.error.HTTPError as error:
+        assert error.code == 404, error
+        return False
+    return True
+
+
+WORKER_PATHS = {"Deployment": "/apis/apps/v1/namespaces/retiring/deployments/worker",
+                "Service": "/api/v1/namespaces/retiring/services/worker",
+                "Secret": "/api/v1/namespaces/retiring/secrets/broker"}
+
+
+def test_a_component_switched_off_is_retired_only_where_it_is_ours(emulator):
+    """Emulator: a full run records what it applied; the next run without the workers names them in check
+    mode (deleting nothing), deletes them (the workload first), rewrites the record and then changes
+    nothing. An object of a retired name that someone else made (no ownership labels, another field
+    manager) is left alone, with a warning."""
+    first, failed = apply_pruning(emulator, True)
+    assert not failed, first
+    assert first["retired"] == [] and first["deleted_objects"] == []
+    record = server_object(emulator, "/api/v1/namespaces/retiring/configmaps/applied-objects")
+    assert {(entry["kind"], entry["name"]) for entry in json.loads(record["data"]["objects.json"])} == {
+        ("ConfigMap", "settings"), ("Deployment", "worker"), ("Service", "worker"), ("Secret", "broker")}
+    assert not apply_pruning(emulator, True)[0]["changed"]
+
+    # Someone else's Service of a retired name: ours is gone, theirs has no ownership labels.
+    delete = urllib.request.Request(emulator.url + WORKER_PATHS["Service"], method="DELETE")
+    urllib.request.urlopen(delete, timeout=30).close()
+    theirs = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "worker", "namespace": RETIRE_NAMESPACE},
+              "spec": {"ports": [{"port": 80}]}}
+    create = urllib.request.Request(emulator.url + "/api/v1/namespaces/retiring/services?fieldManager=kubectl-create", method="POST",
+                                    data=json.dumps(theirs).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(create, timeout=30).close()
+
+    start = len(emulator.read_request_log())
+    check, failed = apply_pruning(emulator, False, check_mode=True, diff=True)
+    assert not failed, check
+    assert check["changed"] and check["deleted_objects"] == ["Deployment retiring/worker", "Secret retiring/broker"]
+    assert [entry["before_header"] for entry in check["diff"] if "deleted" in entry["after"]] == check["deleted_objects"]
+    assert [record["verb"] for record in emulator.read_request_log()[start:] if record.get("verb") == "delete"] == []
+    assert all(exists(emulator, path) for path in WORKER_PATHS.values())
+
+    retired, failed = apply_pruning(emulator, False)
+    assert not failed, retired
+    assert [(entry["kind"], entry["action"]) for entry in retired["retired"]] == [
+        ("Deployment", "deleted"), ("Service", "left alone"), ("Secret", "deleted")]
+    assert "lacks the label" in retired["retired"][1]["reason"]
+    # ansible-core >= 2.19 returns warnings as structured summaries.
+    assert "Service retiring/worker is no longer described, but was left alone" in json.dumps(retired.get("warnings"))
+    assert not exists(emulator, WORKER_PATHS["Deployment"]) and not exists(emulator, WORKER_PATHS["Secret"])
+    assert server_object(emulator, WORKER_PATHS["Service"])["spec"]["ports"][0]["port"] == 80
+    assert "ConfigMap retiring/applied-objects" in retired["changed_objects"]
+    assert SECRET_VALUE not in repr(retired)
+
+    again, failed = apply_pruning(emulator, False)
+    assert not failed and not again["changed"] and again["retired"] == []
+
+
+def test_without_prune_nothing_is_retired_and_no_record_is_kept(emulator):
+    """Emulator: a run without prune (a --tags run) deletes nothing and leaves the record as it was."""
+    apply_pruning(emulator, True)
+    recorded = server_object(emulator, "/api/v1/namespaces/retiring/configmaps/applied-objects")["data"]
+    start = len(emulator.read_request_log())
+    partial, failed = apply(emulator, celery_like_run(False), extra={"labels": OWNER})
+    assert not failed and partial["retired"] == [] and partial["deleted_objects"] == []
+    assert [record for record in emulator.read_request_log()[start:] if record.get("verb") == "delete"] == []
+    assert server_object(emulator, "/api/v1/namespaces/retiring/configmaps/applied-objects")["data"] == recorded
+    assert exists(emulator, WORKER_PATHS["Deployment"])
+
+
+def test_prune_needs_a_record(emulator):
+    result, failed = apply(emulator, celery_like_run(False), extra={"prune": True})
+    assert failed and "record" in result["msg"]
