@@ -43,8 +43,12 @@ class FakeGcpIam(object):
     """``with FakeGcpIam(token) as iam:`` serves on ``iam.url``; add service accounts with
     ``add_service_account`` and buckets with ``add_bucket``."""
 
-    def __init__(self, token="test-token"):
+    def __init__(self, token="test-token", account_source=None):
         self.token = token
+        # Optional: a callable email -> project (or None) naming accounts created elsewhere (the shimmed
+        # gcp_iam_service_account of tests/support/cloud_fakes.py); such an account appears here, with an
+        # empty policy, once it is created - and not before.
+        self.account_source = account_source
         self.policies = {}
         self.projects = {}
         self.requests = []
@@ -145,6 +149,11 @@ class FakeGcpIam(object):
                         policy = body
                     else:
                         return self._error(404, "No route for %s %s" % (method, path), "NOT_FOUND")
+                    if key not in fake.policies and key[0] == "sa" and fake.account_source:
+                        project = fake.account_source(key[1])
+                        if project:
+                            fake.projects[key[1]] = project
+                            fake.policies[key] = {"version": 1, "etag": fake._etag(), "bindings": []}
                     if key not in fake.policies:
                         what = "Service account" if key[0] == "sa" else "The specified bucket"
                         return self._error(404, "%s %s does not exist." % (what, key[1]), "NOT_FOUND")
