@@ -628,6 +628,32 @@ def test_the_service_accounts_and_pods_carry_the_identity(cloud, k8s_emulator):
             assert "azure.workload.identity/use" not in (metadata.get("labels") or {}), metadata
 
 
+def test_gcp_remote_log_bucket_is_granted_to_the_created_account(k8s_emulator, shadow_root, tmp_path):
+    """Remote logging to GCS on: the created Google service account gets roles/storage.objectAdmin on the log
+    bucket (Cloud Storage IAM through fake_gcp_iam), next to the bucket's existing bindings, once."""
+    values = inventory_vars("gcp")
+    cloud = CloudRun("gcp", str(tmp_path))
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump({"gke": {"name": values["cluster_access_gcp_cluster_name"], "location": values["cluster_access_gcp_location"],
+                           "workload_pool": GCP_PROJECT + ".svc.id.goog"}}, stream)
+    env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
+    owners = {"role": "roles/storage.legacyBucketOwner", "members": ["projectOwner:%s" % GCP_PROJECT]}
+    with FakeGcpIam(token=GCP_TOKEN, account_source=cloud_fakes.created_service_account_project(cloud.state_dir)) as iam:
+        iam.add_bucket("airflow-task-logs", bindings=[owners])
+        extra = {"sink_kubeconfig": k8s_emulator.kubeconfig, "database_gcp_instance_name": "",
+                 "cluster_access_gcp_iam_api_endpoint": iam.url, "cluster_access_gcp_storage_api_endpoint": iam.url,
+                 "config_remote_logging_enabled": True, "config_remote_logging_provider": "gcp",
+                 "config_remote_logging_bucket": "airflow-task-logs"}
+        for _attempt in range(2):
+            run = _run(cloud, shadow_root, k8s_emulator, env, extra, arguments=["--tags", "cluster_access"])
+            assert run.returncode == 0, run.tail()
+        account = "airflow-%s@%s.iam.gserviceaccount.com" % (cloud.namespace, GCP_PROJECT)
+        assert iam.members("bucket", "airflow-task-logs", "roles/storage.objectAdmin") == ["serviceAccount:" + account]
+        assert owners in iam.policies[("bucket", "airflow-task-logs")]["bindings"]
+        assert [method for method, path, _body in iam.requests if path.startswith("/storage/")] == ["GET", "PUT", "GET"]
+    assert not [task for task in cloud.runs[1].changed_tasks() if not task.startswith("Write the facts")]
+
+
 @pytest.mark.parametrize("platform", ["azure", "gcp"])
 def test_no_identity_is_created_for_a_cluster_that_cannot_use_it(platform, k8s_emulator, shadow_root, tmp_path):
     """A cluster without Workload Identity (GKE: no workloadIdentityConfig; AKS: workload identity and the
