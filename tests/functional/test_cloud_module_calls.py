@@ -654,6 +654,38 @@ def test_gcp_remote_log_bucket_is_granted_to_the_created_account(k8s_emulator, s
     assert not [task for task in cloud.runs[1].changed_tasks() if not task.startswith("Write the facts")]
 
 
+def test_azure_remote_log_storage_is_granted_to_the_created_identity(k8s_emulator, shadow_root, tmp_path):
+    """Remote logging to Blob Storage on, with the log container's resource id: the created identity's principal
+    (principalId of the ARM answer) gets Storage Blob Data Contributor there (azure_rm_roleassignment), once."""
+    values = inventory_vars("azure")
+    cloud = CloudRun("azure", str(tmp_path))
+    with open(k8s_emulator.kubeconfig) as stream:
+        scenario = {"aks": {"name": values["cluster_access_azure_cluster_name"], "kubeconfig": stream.read(),
+                            "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID,
+                            "workload_identity": True, "oidc_issuer_url": AKS_OIDC_ISSUER},
+                    "public_ips": {"aks-outbound-1": "20.50.100.7"}}
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump(scenario, stream)
+    subscription = "11111111-2222-3333-4444-555555555555"
+    scope = ("/subscriptions/%s/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/airflowlogs/"
+             "blobServices/default/containers/airflow-logs" % subscription)
+    extra = dict(AZURE_PUBLIC_ACCESS, sink_kubeconfig=k8s_emulator.kubeconfig, config_remote_logging_enabled=True,
+                 config_remote_logging_provider="azure", config_remote_logging_bucket="airflow-logs",
+                 cluster_access_azure_workload_identity_log_scope=scope)
+    for _attempt in range(2):
+        run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV, extra, arguments=["--tags", "cluster_access"])
+        assert run.returncode == 0, run.tail()
+    [identity] = [params for params in _msi_calls(cloud, 0) if not params["subresource"]]
+    principal = cloud_fakes.managed_identity(identity)["properties"]["principalId"]
+    for index in (0, 1):
+        [assignment] = [call["params"] for call in _calls(cloud, index, "azure.azcollection.azure_rm_roleassignment")]
+        assert assignment == dict(assignment, assignee_object_id=principal, scope=scope, state="present",
+                                  role_definition_id="/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/"
+                                                     "ba92f5b4-2d11-453d-a403-e96b0029c9fe" % subscription)
+    assert len(cloud_fakes.stored(cloud.state_dir, "azure.azcollection.azure_rm_roleassignment")) == 1
+    assert not [task for task in cloud.runs[1].changed_tasks() if not task.startswith("Write the facts")]
+
+
 @pytest.mark.parametrize("platform", ["azure", "gcp"])
 def test_no_identity_is_created_for_a_cluster_that_cannot_use_it(platform, k8s_emulator, shadow_root, tmp_path):
     """A cluster without Workload Identity (GKE: no workloadIdentityConfig; AKS: workload identity and the

@@ -188,6 +188,9 @@ CASES = [
      "cluster_access_azure_workload_identity_name must be 3 to 128"),
     ("azure_identity_too_many_service_accounts", "azure", {"cluster_access_manage": True, "cluster_access_workload_identity_service_accounts":
                                                            ["sa-%d" % number for number in range(21)]}, "at most 20 federated credentials"),
+    ("azure_identity_log_scope_not_a_storage_id", "azure", {"cluster_access_manage": True,
+                                                            "cluster_access_azure_workload_identity_log_scope": "airflowlogs/airflow-logs"},
+     "cluster_access_azure_workload_identity_log_scope must be the resource id of a storage account"),
 ]
 
 # The only task that may run before the failure: the preflight, site.yml's first task.

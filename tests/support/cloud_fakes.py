@@ -433,6 +433,30 @@ def _resource_info(params, _scenario, state_dir, _check_mode):
         % (params.get("resource_name"), params.get("resource_group"))}}]}
 
 
+def _role_assignment(params, _scenario, state_dir, check_mode):
+    """azure_rm_roleassignment by scope, assignee and role (no name, as the roles call it): the fields its
+    ``set_results`` takes from ``roleassignment_to_dict`` of a ``RoleAssignment`` model of the API version the
+    module uses (2020-04-01-preview of azure-mgmt-authorization)."""
+    import uuid  # pylint: disable=import-outside-toplevel
+
+    from azure.mgmt.authorization import AuthorizationManagementClient  # pylint: disable=import-outside-toplevel
+
+    role = params["role_definition_id"].split("/")[-1].lower()
+    key = "%s|%s|%s" % (params["scope"].rstrip("/").lower(), params["assignee_object_id"].lower(), role)
+    changed, new = _store_write(state_dir, "azure.azcollection.azure_rm_roleassignment", dict(params, name=key), check_mode)
+    result = {"changed": changed}
+    if new and not (check_mode and changed):
+        models = AuthorizationManagementClient.models("2020-04-01-preview")
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+        model = _with_readonly(models.RoleAssignment(scope=params["scope"], role_definition_id=params["role_definition_id"],
+                                                     principal_id=params["assignee_object_id"], principal_type="ServicePrincipal"),
+                               id="%s/providers/Microsoft.Authorization/roleAssignments/%s" % (params["scope"], name), name=name,
+                               type="Microsoft.Authorization/roleAssignments")
+        result.update({"id": model.id, "name": model.name, "type": model.type, "assignee_object_id": model.principal_id,
+                       "principal_type": model.principal_type, "role_definition_id": model.role_definition_id, "scope": model.scope})
+    return result
+
+
 # --- gcp ------------------------------------------------------------------------------------------
 
 def _iam_service_account(params, _scenario, state_dir, check_mode):
@@ -553,6 +577,7 @@ RESPONDERS = {
     "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule_info": _firewall_rule_info,
     "azure.azcollection.azure_rm_resource": _resource,
     "azure.azcollection.azure_rm_resource_info": _resource_info,
+    "azure.azcollection.azure_rm_roleassignment": _role_assignment,
     "azure.azcollection.azure_rm_lock": _generic_write("azure.azcollection.azure_rm_lock"),
     "google.cloud.gcp_container_cluster_info": _gke_cluster_info,
     "google.cloud.gcp_iam_service_account": _iam_service_account,
