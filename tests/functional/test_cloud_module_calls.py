@@ -9,8 +9,10 @@ Real components: ``ansible-playbook`` with the real ``site.yml`` and roles on
 (``tests/support/k8s_emulator.py``, kmock); the real argument specs of the installed
 azure.azcollection and google.cloud modules, enforced by a real ``AnsibleModule`` inside shims
 (``tests/support/module_calls.py``) that replace only those two collections, first on the
-collections path; the collection's own ``gke_filestore_csi_driver`` and ``cloud_sql_instance_protection`` modules,
-unmodified, talking HTTP to ``tests/support/fake_gke.py`` and ``tests/support/fake_cloud_sql.py``. There is no Azure or GCP: the shims answer with canned
+collections path; the collection's own ``gke_filestore_csi_driver``, ``cloud_sql_instance_protection`` and ``gcp_iam_policy_binding``
+modules, unmodified, talking HTTP to ``tests/support/fake_gke.py``, ``tests/support/fake_cloud_sql.py`` and
+``tests/support/fake_gcp_iam.py`` (which serves the IAM policy of a Google service account only once the
+shimmed ``gcp_iam_service_account`` has created it). There is no Azure or GCP: the shims answer with canned
 results (``tests/support/cloud_fakes.py``). This proves the calls are well-formed and the
 provider paths hand over complete facts; it does not prove what Azure or GCP would do with them.
 The local inventory (render mode) is checked against the same contract
@@ -27,6 +29,7 @@ import yaml
 
 from tests.support import cloud_contract, cloud_fakes, manifests, module_calls
 from tests.support.fake_cloud_sql import FakeCloudSql
+from tests.support.fake_gcp_iam import FakeGcpIam
 from tests.support.fake_gke import FakeGke
 from tests.support.playbook import run_playbook
 
@@ -45,11 +48,13 @@ EXPECTED_MODULES = {
         "azure.azcollection.azure_rm_postgresqlflexibledatabase", "azure.azcollection.azure_rm_lock",
         "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule", "azure.azcollection.azure_rm_storageaccount",
         "azure.azcollection.azure_rm_storageshare", "azure.azcollection.azure_rm_storageaccount_info",
+        # The Airflow pods' managed identity and its federated credentials (generic ARM calls).
+        "azure.azcollection.azure_rm_resource_info", "azure.azcollection.azure_rm_resource",
     },
     "gcp": {
         "google.cloud.gcp_container_cluster_info", "google.cloud.gcp_sql_instance", "google.cloud.gcp_sql_database",
         "google.cloud.gcp_sql_user", "google.cloud.gcp_sql_instance_info", "google.cloud.gcp_filestore_instance",
-        "google.cloud.gcp_filestore_instance_info",
+        "google.cloud.gcp_filestore_instance_info", "google.cloud.gcp_iam_service_account",
     },
 }
 DRIVERS = {"azure": "azure_files", "gcp": "filestore", "local": "host_path"}
@@ -150,6 +155,11 @@ AKS_SUBNET_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGr
 # so that the firewall path runs. tests for the committed private access: test_azure_private_access_*.
 AZURE_WI_CLIENT_ID = "0b5c1e4f-8a3d-4f2e-9c7b-6d5e4f3a2b1c"
 AZURE_PUBLIC_ACCESS = {"database_azure_delegated_subnet_id": "", "database_azure_private_dns_zone_id": ""}
+AKS_OIDC_ISSUER = "https://westeurope.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/5f2a3b4c-0d1e-4f60-8a9b-1c2d3e4f5a6b/"
+# Every Airflow ServiceAccount (roles/airflow airflow_service_account_names, prefix "airflow"): the
+# default list of cluster_access_workload_identity_service_accounts.
+AIRFLOW_SERVICE_ACCOUNTS = ["airflow-scheduler", "airflow-api-server", "airflow-dag-processor", "airflow-triggerer",
+                            "airflow-migrations", "airflow-housekeeping", "airflow-pod-cleanup", "airflow-worker", "airflow-task"]
 
 
 def _firewall_rule(values, name, address):
@@ -167,7 +177,8 @@ def _converge_azure(cloud, emulator, shadow_root):
         kubeconfig = stream.read()
     with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
         json.dump({"aks": {"name": values["cluster_access_azure_cluster_name"], "kubeconfig": kubeconfig,
-                           "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID, "aad": True},
+                           "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID, "aad": True,
+                           "workload_identity": True, "oidc_issuer_url": AKS_OIDC_ISSUER},
                    "public_ips": {"aks-outbound-1": "20.50.100.7"}}, stream)
     # Before the run the server has a rule someone added by hand, and one this collection made
     # for an outbound address the cluster no longer has.
@@ -186,10 +197,11 @@ def _converge_gcp(cloud, emulator, shadow_root):
     values = inventory_vars("gcp")
     with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
         json.dump({"gke": {"name": values["cluster_access_gcp_cluster_name"], "location": values["cluster_access_gcp_location"],
-                           "endpoint": "203.0.113.10"}}, stream)
+                           "endpoint": "203.0.113.10", "workload_pool": GCP_PROJECT + ".svc.id.goog"}}, stream)
     _create_csi_driver(emulator, "filestore.csi.storage.gke.io")
     env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
-    with FakeGke(token=GCP_TOKEN) as gke, FakeCloudSql(token=GCP_TOKEN) as sql:
+    with FakeGke(token=GCP_TOKEN) as gke, FakeCloudSql(token=GCP_TOKEN) as sql, \
+            FakeGcpIam(token=GCP_TOKEN, account_source=cloud_fakes.created_service_account_project(cloud.state_dir)) as iam:
         gke.add_cluster(GCP_PROJECT, values["cluster_access_gcp_location"], values["cluster_access_gcp_cluster_name"])
         # The shimmed gcp_sql_instance creates nothing in the fake: the instance is there, unprotected,
         # and demanding client certificates, as an earlier release created it (requireSsl true).
@@ -199,12 +211,14 @@ def _converge_gcp(cloud, emulator, shadow_root):
             # The GKE kubeconfig authenticates with gke-gcloud-auth-plugin, which the emulator cannot
             # serve: the sink is pointed at the emulator, the written kubeconfig is checked as a file.
             overrides = {"csi_driver_gcp_api_endpoint": gke.url, "sink_kubeconfig": emulator.kubeconfig,
-                         "database_gcp_api_endpoint": sql.url}
+                         "database_gcp_api_endpoint": sql.url, "cluster_access_gcp_iam_api_endpoint": iam.url}
             if _run(cloud, shadow_root, emulator, env, overrides).returncode != 0:
                 break
         cloud.gke_requests = list(gke.requests)
         cloud.sql_requests = list(sql.requests)
         cloud.sql_ssl_mode = sql.ssl[(GCP_PROJECT, values["database_gcp_instance_name"])]
+        cloud.iam_requests = list(iam.requests)
+        cloud.iam_policies = dict(iam.policies)
     return cloud
 
 
@@ -443,7 +457,8 @@ def azure_private(converged, k8s_emulator, shadow_root, tmp_path_factory):
                            "workload_identity": True, "oidc_issuer_url": "https://westeurope.oic.prod-aks.azure.com/t/c/"},
                    "public_ips": {"aks-outbound-1": "20.50.100.7"}}, stream)
     run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV,
-               {"sink_kubeconfig": k8s_emulator.kubeconfig, "cluster_access_azure_workload_identity_client_id": AZURE_WI_CLIENT_ID},
+               {"sink_kubeconfig": k8s_emulator.kubeconfig, "cluster_access_azure_workload_identity_client_id": AZURE_WI_CLIENT_ID,
+                "cluster_access_azure_workload_identity_manage": False},
                arguments=["--tags", "cluster_access,database"])
     return cloud, run
 
@@ -481,21 +496,22 @@ def test_azure_entra_id_kubeconfig_logs_in_without_a_person(azure_private):
 
 # --- workload identity: facts of the cloud outputs contract -----------------------------------------
 
-def test_workload_identity_facts_are_empty_dicts_without_an_identity(cloud, local):
+def test_workload_identity_facts_are_empty_dicts_without_an_identity(local):
     """Part of the contract on every platform: the rbac and component roles read them."""
-    empty = {"cluster_access_service_account_annotations": {}, "cluster_access_pod_labels": {}}
-    assert cloud.contract(0)["cluster_access"] == empty
     local_contract, _volumes = local
-    assert local_contract["cluster_access"] == empty
+    assert local_contract["cluster_access"] == {"cluster_access_service_account_annotations": {}, "cluster_access_pod_labels": {}}
 
 
-def test_azure_workload_identity_is_handed_to_the_airflow_layer(azure_private):
-    """The AKS answer (ManagedCluster.as_dict()) says workload identity and the OIDC issuer are on."""
+def test_azure_workload_identity_of_your_own_is_handed_to_the_airflow_layer(azure_private):
+    """The AKS answer (ManagedCluster.as_dict()) says workload identity and the OIDC issuer are on; the
+    identity is the inventory's (cluster_access_azure_workload_identity_manage off): nothing is created."""
     cloud, run = azure_private
     assert run.returncode == 0, run.tail()
     assert cloud.contract(0)["cluster_access"] == {
         "cluster_access_service_account_annotations": {"azure.workload.identity/client-id": AZURE_WI_CLIENT_ID},
         "cluster_access_pod_labels": {"azure.workload.identity/use": "true"}}
+    assert not [call for call in _calls(cloud, 0, "azure.azcollection.azure_rm_resource")
+                if call["params"].get("provider") == "ManagedIdentity"]
 
 
 @pytest.mark.parametrize("pool, succeeds", [("example-project.svc.id.goog", True), (None, False)],
@@ -514,7 +530,8 @@ def test_gcp_workload_identity_needs_it_on_the_cluster(converged, k8s_emulator, 
     env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
     run = _run(cloud, shadow_root, k8s_emulator, env,
                {"sink_kubeconfig": k8s_emulator.kubeconfig, "cluster_access_gcp_workload_identity_service_account": account,
-                "database_gcp_instance_name": ""}, arguments=["--tags", "cluster_access"])
+                "cluster_access_gcp_workload_identity_manage": False, "database_gcp_instance_name": ""},
+               arguments=["--tags", "cluster_access"])
     if succeeds:
         assert run.returncode == 0, run.tail()
         assert cloud.contract(0)["cluster_access"] == {
@@ -523,6 +540,208 @@ def test_gcp_workload_identity_needs_it_on_the_cluster(converged, k8s_emulator, 
     else:
         assert run.returncode != 0
         assert "cluster_access_gcp_workload_identity_service_account" in run.output[run.output.find("fatal:"):]
+
+
+# --- workload identity: the identity the cloud role creates for the Airflow pods ---------------------
+
+# cluster_access_gcp_workload_identity_account_id's default, airflow-<namespace>, in GCP_PROJECT.
+GCP_WI_ACCOUNT = "airflow-cloud-gcp@%s.iam.gserviceaccount.com" % GCP_PROJECT
+WI_USER = "roles/iam.workloadIdentityUser"
+
+
+def _msi_calls(cloud, index):
+    return [call["params"] for call in _calls(cloud, index, "azure.azcollection.azure_rm_resource")
+            if call["params"].get("provider") == "ManagedIdentity"]
+
+
+def _expected_identity(cloud):
+    """(ServiceAccount annotations, pod labels) the created identity must give."""
+    if cloud.platform == "gcp":
+        return {"iam.gke.io/gcp-service-account": GCP_WI_ACCOUNT}, {}
+    [identity] = [params for params in _msi_calls(cloud, 0) if not params["subresource"]]
+    # The client id Azure assigned: the fake's answer (Identity(...).serialize() of azure-mgmt-msi).
+    client_id = cloud_fakes.managed_identity(identity)["properties"]["clientId"]
+    return {"azure.workload.identity/client-id": client_id}, {"azure.workload.identity/use": "true"}
+
+
+def _cluster_objects(emulator, namespace):
+    import kubernetes  # pylint: disable=import-outside-toplevel
+
+    client = kubernetes.config.new_client_from_config(config_file=emulator.kubeconfig)
+    core, apps, batch = kubernetes.client.CoreV1Api(client), kubernetes.client.AppsV1Api(client), kubernetes.client.BatchV1Api(client)
+    serialize = client.sanitize_for_serialization
+    return {"ServiceAccount": [serialize(item) for item in core.list_namespaced_service_account(namespace).items],
+            "Deployment": [serialize(item) for item in apps.list_namespaced_deployment(namespace).items],
+            "CronJob": [serialize(item) for item in batch.list_namespaced_cron_job(namespace).items],
+            "ConfigMap": [serialize(item) for item in core.list_namespaced_config_map(namespace).items]}
+
+
+def test_the_created_identity_is_handed_to_the_airflow_layer(cloud):
+    """inventories/gcp and inventories/azure create the pods' identity (…_workload_identity_manage: true):
+    the contract facts name it, on the first run and unchanged on the second."""
+    assert all(run.returncode == 0 for run in cloud.runs[:2]), cloud.runs[-1].tail()
+    annotations, labels = _expected_identity(cloud)
+    for index in (0, 1):
+        assert cloud.contract(index)["cluster_access"] == {"cluster_access_service_account_annotations": annotations,
+                                                           "cluster_access_pod_labels": labels}
+
+
+def test_gcp_creates_the_google_service_account_and_binds_each_airflow_service_account(converged):
+    """google.cloud.gcp_iam_service_account creates the account; gcp_iam_policy_binding grants
+    roles/iam.workloadIdentityUser to serviceAccount:<project>.svc.id.goog[<namespace>/<ksa>] of every
+    Airflow ServiceAccount, through fake_gcp_iam (which knows the account only once the shim created it).
+    The second run reads the policy and writes nothing."""
+    cloud = converged["gcp"]
+    assert all(run.returncode == 0 for run in cloud.runs[:2]), cloud.runs[-1].tail()
+    [account] = [call["params"] for call in _calls(cloud, 0, "google.cloud.gcp_iam_service_account")]
+    assert (account["name"], account["project"], account["state"]) == (GCP_WI_ACCOUNT, GCP_PROJECT, "present")
+    assert cloud.namespace in account["display_name"]
+    members = [member for binding in cloud.iam_policies[("sa", GCP_WI_ACCOUNT)]["bindings"] if binding["role"] == WI_USER
+               for member in binding["members"]]
+    assert members == ["serviceAccount:%s.svc.id.goog[%s/%s]" % (GCP_PROJECT, cloud.namespace, name) for name in AIRFLOW_SERVICE_ACCOUNTS]
+    writes = [(method, path) for method, path, _body in cloud.iam_requests if path.split("?")[0].endswith(":setIamPolicy")]
+    assert writes == [("POST", "/v1/projects/%s/serviceAccounts/%s:setIamPolicy" % (GCP_PROJECT, GCP_WI_ACCOUNT))], cloud.iam_requests
+    reads = [path for _method, path, _body in cloud.iam_requests if ":getIamPolicy" in path]
+    assert len(reads) == 2  # one per run
+    # Remote logging is off in the inventory: no bucket policy is touched.
+    assert not [path for _method, path, _body in cloud.iam_requests if path.startswith("/storage/")]
+
+
+def test_azure_creates_the_managed_identity_and_a_federated_credential_per_service_account(converged):
+    """The identity (generic ARM PUT, idempotency on) comes first, then one federated credential per Airflow
+    ServiceAccount: issuer = the OIDC issuer of the AKS answer (ManagedCluster.as_dict()), subject
+    system:serviceaccount:<namespace>:<ksa>, audience api://AzureADTokenExchange. Second run: the same
+    calls, nothing changed (the module's idempotency GET finds everything in place)."""
+    cloud = converged["azure"]
+    assert all(run.returncode == 0 for run in cloud.runs[:2]), cloud.runs[-1].tail()
+    values = inventory_vars("azure")
+    calls = _msi_calls(cloud, 0)
+    identity, credentials = calls[0], calls[1:]
+    assert not identity["subresource"]
+    assert (identity["resource_group"], identity["resource_type"], identity["resource_name"]) == (
+        values["cluster_access_azure_resource_group"], "userAssignedIdentities",
+        "id-airflow-%s-%s" % (values["cluster_access_azure_cluster_name"], cloud.namespace))
+    assert identity["body"]["location"] == "westeurope" and identity["idempotency"] and identity["api_version"] == "2023-01-31"
+    assert identity["body"]["tags"]["airflow-k8s.cloud/managed-by"] == "airflow_k8s.cloud"
+    assert all(params["resource_name"] == identity["resource_name"] and params["idempotency"] for params in credentials)
+    assert [(params["subresource"], params["body"]) for params in credentials] == [
+        ([{"type": "federatedIdentityCredentials", "name": "%s-%s" % (cloud.namespace, name)}],
+         {"properties": {"issuer": AKS_OIDC_ISSUER, "subject": "system:serviceaccount:%s:%s" % (cloud.namespace, name),
+                         "audiences": ["api://AzureADTokenExchange"]}})
+        for name in AIRFLOW_SERVICE_ACCOUNTS]
+    assert _msi_calls(cloud, 1) == calls
+    assert len([item for item in cloud_fakes.stored(cloud.state_dir, "azure.azcollection.azure_rm_resource")
+                if item.get("provider") == "ManagedIdentity"]) == 1 + len(AIRFLOW_SERVICE_ACCOUNTS)
+
+
+def test_the_service_accounts_and_pods_carry_the_identity(cloud, k8s_emulator):
+    """What the sink applied to the API emulator: every Airflow ServiceAccount has the identity's
+    annotation; on azure every pod (Deployments, CronJobs, the task pod template) has the label the AKS
+    workload identity webhook selects on, and on gcp none has it."""
+    assert all(run.returncode == 0 for run in cloud.runs[:2]), cloud.runs[-1].tail()
+    annotations, labels = _expected_identity(cloud)
+    objects = _cluster_objects(k8s_emulator, cloud.namespace)
+    accounts = {item["metadata"]["name"]: item["metadata"].get("annotations") or {} for item in objects["ServiceAccount"]}
+    assert {"airflow-scheduler", "airflow-api-server", "airflow-dag-processor", "airflow-triggerer", "airflow-task"} <= set(accounts)
+    assert set(accounts) <= set(AIRFLOW_SERVICE_ACCOUNTS) | {"default"}
+    for name, found in accounts.items():
+        if name != "default":
+            assert annotations.items() <= found.items(), (name, found)
+    templates = [item["spec"]["template"]["metadata"] for item in objects["Deployment"]]
+    templates += [item["spec"]["jobTemplate"]["spec"]["template"]["metadata"] for item in objects["CronJob"]]
+    [config] = [item for item in objects["ConfigMap"] if "pod_template_file.yaml" in (item.get("data") or {})]
+    templates.append(yaml.safe_load(config["data"]["pod_template_file.yaml"])["metadata"])
+    assert len(templates) >= 6
+    for metadata in templates:
+        if labels:
+            assert labels.items() <= (metadata.get("labels") or {}).items(), metadata
+        else:
+            assert "azure.workload.identity/use" not in (metadata.get("labels") or {}), metadata
+
+
+def test_gcp_remote_log_bucket_is_granted_to_the_created_account(k8s_emulator, shadow_root, tmp_path):
+    """Remote logging to GCS on: the created Google service account gets roles/storage.objectAdmin on the log
+    bucket (Cloud Storage IAM through fake_gcp_iam), next to the bucket's existing bindings, once."""
+    values = inventory_vars("gcp")
+    cloud = CloudRun("gcp", str(tmp_path))
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump({"gke": {"name": values["cluster_access_gcp_cluster_name"], "location": values["cluster_access_gcp_location"],
+                           "workload_pool": GCP_PROJECT + ".svc.id.goog"}}, stream)
+    env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
+    owners = {"role": "roles/storage.legacyBucketOwner", "members": ["projectOwner:%s" % GCP_PROJECT]}
+    with FakeGcpIam(token=GCP_TOKEN, account_source=cloud_fakes.created_service_account_project(cloud.state_dir)) as iam:
+        iam.add_bucket("airflow-task-logs", bindings=[owners])
+        extra = {"sink_kubeconfig": k8s_emulator.kubeconfig, "database_gcp_instance_name": "",
+                 "cluster_access_gcp_iam_api_endpoint": iam.url, "cluster_access_gcp_storage_api_endpoint": iam.url,
+                 "config_remote_logging_enabled": True, "config_remote_logging_provider": "gcp",
+                 "config_remote_logging_bucket": "airflow-task-logs"}
+        for _attempt in range(2):
+            run = _run(cloud, shadow_root, k8s_emulator, env, extra, arguments=["--tags", "cluster_access"])
+            assert run.returncode == 0, run.tail()
+        account = "airflow-%s@%s.iam.gserviceaccount.com" % (cloud.namespace, GCP_PROJECT)
+        assert iam.members("bucket", "airflow-task-logs", "roles/storage.objectAdmin") == ["serviceAccount:" + account]
+        assert owners in iam.policies[("bucket", "airflow-task-logs")]["bindings"]
+        assert [method for method, path, _body in iam.requests if path.startswith("/storage/")] == ["GET", "PUT", "GET"]
+    assert not [task for task in cloud.runs[1].changed_tasks() if not task.startswith("Write the facts")]
+
+
+def test_azure_remote_log_storage_is_granted_to_the_created_identity(k8s_emulator, shadow_root, tmp_path):
+    """Remote logging to Blob Storage on, with the log container's resource id: the created identity's principal
+    (principalId of the ARM answer) gets Storage Blob Data Contributor there (azure_rm_roleassignment), once."""
+    values = inventory_vars("azure")
+    cloud = CloudRun("azure", str(tmp_path))
+    with open(k8s_emulator.kubeconfig) as stream:
+        scenario = {"aks": {"name": values["cluster_access_azure_cluster_name"], "kubeconfig": stream.read(),
+                            "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID,
+                            "workload_identity": True, "oidc_issuer_url": AKS_OIDC_ISSUER},
+                    "public_ips": {"aks-outbound-1": "20.50.100.7"}}
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump(scenario, stream)
+    subscription = "11111111-2222-3333-4444-555555555555"
+    scope = ("/subscriptions/%s/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/airflowlogs/"
+             "blobServices/default/containers/airflow-logs" % subscription)
+    extra = dict(AZURE_PUBLIC_ACCESS, sink_kubeconfig=k8s_emulator.kubeconfig, config_remote_logging_enabled=True,
+                 config_remote_logging_provider="azure", config_remote_logging_bucket="airflow-logs",
+                 cluster_access_azure_workload_identity_log_scope=scope)
+    for _attempt in range(2):
+        run = _run(cloud, shadow_root, k8s_emulator, AZURE_ENV, extra, arguments=["--tags", "cluster_access"])
+        assert run.returncode == 0, run.tail()
+    [identity] = [params for params in _msi_calls(cloud, 0) if not params["subresource"]]
+    principal = cloud_fakes.managed_identity(identity)["properties"]["principalId"]
+    for index in (0, 1):
+        [assignment] = [call["params"] for call in _calls(cloud, index, "azure.azcollection.azure_rm_roleassignment")]
+        assert assignment == dict(assignment, assignee_object_id=principal, scope=scope, state="present",
+                                  role_definition_id="/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/"
+                                                     "ba92f5b4-2d11-453d-a403-e96b0029c9fe" % subscription)
+    assert len(cloud_fakes.stored(cloud.state_dir, "azure.azcollection.azure_rm_roleassignment")) == 1
+    assert not [task for task in cloud.runs[1].changed_tasks() if not task.startswith("Write the facts")]
+
+
+@pytest.mark.parametrize("platform", ["azure", "gcp"])
+def test_no_identity_is_created_for_a_cluster_that_cannot_use_it(platform, k8s_emulator, shadow_root, tmp_path):
+    """A cluster without Workload Identity (GKE: no workloadIdentityConfig; AKS: workload identity and the
+    OIDC issuer off) stops the run naming the variable, before the identity is created."""
+    values = inventory_vars(platform)
+    cloud = CloudRun(platform, str(tmp_path))
+    if platform == "gcp":
+        scenario = {"gke": {"name": values["cluster_access_gcp_cluster_name"], "location": values["cluster_access_gcp_location"]}}
+        env = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
+        extra = {"database_gcp_instance_name": ""}
+        variable, creating = "cluster_access_gcp_workload_identity_manage", "google.cloud.gcp_iam_service_account"
+    else:
+        with open(k8s_emulator.kubeconfig) as stream:
+            scenario = {"aks": {"name": values["cluster_access_azure_cluster_name"], "kubeconfig": stream.read(),
+                                "outbound_ip_ids": [AKS_OUTBOUND_IP_ID], "subnet_id": AKS_SUBNET_ID}}
+        env, extra = AZURE_ENV, dict(AZURE_PUBLIC_ACCESS)
+        variable, creating = "cluster_access_azure_workload_identity_manage", "azure.azcollection.azure_rm_resource"
+    with open(os.path.join(cloud.state_dir, "scenario.json"), "w") as stream:
+        json.dump(scenario, stream)
+    extra["sink_kubeconfig"] = k8s_emulator.kubeconfig
+    run = _run(cloud, shadow_root, k8s_emulator, env, extra, arguments=["--tags", "cluster_access"])
+    assert run.returncode != 0
+    assert variable in run.output[run.output.find("fatal:"):]
+    assert not _calls(cloud, 0, creating)
+    assert not [call for call in _calls_of_run(cloud, 0) if not call["valid"]]
 
 
 # --- gcp: Cloud SQL TLS -----------------------------------------------------------------------------

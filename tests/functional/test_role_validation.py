@@ -179,6 +179,24 @@ CASES = [
      "database_azure_location must be an Azure region"),
     ("gcp_tier_typo", "gcp", {"database_manage": True, "database_gcp_tier": "db-custom-2"}, "database_gcp_tier must be a Cloud SQL machine tier"),
     ("gcp_version", "gcp", {"database_manage": True, "database_gcp_database_version": "POSTGRES_9_6"}, "database_gcp_database_version must be"),
+    # The pods' cloud identity the run would create (the inventories create it; the no-cloud overrides turn
+    # cluster_access_manage off, so it is turned on again here).
+    ("gcp_identity_for_no_service_account", "gcp", {"cluster_access_manage": True, "cluster_access_workload_identity_service_accounts": []},
+     "cluster_access_workload_identity_service_accounts is empty"),
+    ("gcp_identity_bad_account_id", "gcp", {"cluster_access_manage": True, "cluster_access_gcp_workload_identity_account_id": "Airflow_Pods"},
+     "cluster_access_gcp_workload_identity_account_id must be a Google service account id"),
+    ("gcp_identity_created_and_named", "gcp", {"cluster_access_manage": True, "cluster_access_gcp_workload_identity_service_account":
+                                               "mine@example-project.iam.gserviceaccount.com"}, "set only one of them"),
+    ("azure_identity_wildcard_service_account", "azure", {"cluster_access_manage": True,
+                                                          "cluster_access_workload_identity_service_accounts": ["airflow-*"]},
+     "cluster_access_workload_identity_service_accounts must list ServiceAccount names"),
+    ("azure_identity_bad_name", "azure", {"cluster_access_manage": True, "cluster_access_azure_workload_identity_name": "id airflow"},
+     "cluster_access_azure_workload_identity_name must be 3 to 128"),
+    ("azure_identity_too_many_service_accounts", "azure", {"cluster_access_manage": True, "cluster_access_workload_identity_service_accounts":
+                                                           ["sa-%d" % number for number in range(21)]}, "at most 20 federated credentials"),
+    ("azure_identity_log_scope_not_a_storage_id", "azure", {"cluster_access_manage": True,
+                                                            "cluster_access_azure_workload_identity_log_scope": "airflowlogs/airflow-logs"},
+     "cluster_access_azure_workload_identity_log_scope must be the resource id of a storage account"),
 ]
 
 # The only task that may run before the failure: the preflight (the airflow role, site.yml's first step).

@@ -374,7 +374,128 @@ def _flexible_configuration_info(params, scenario, state_dir, _check_mode):
     return {"changed": False, "settings": items}
 
 
+MSI_PROVIDERS = ("ManagedIdentity", "Microsoft.ManagedIdentity")
+FAKE_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+def _msi_key(params):
+    """Store identity of a Microsoft.ManagedIdentity call: the identity, or one of its federated credentials."""
+    subresource = [item for item in params.get("subresource") or [] if item.get("name")]
+    return dict(params, name=subresource[-1]["name"] if subresource else None)
+
+
+def managed_identity(params):
+    """The ARM JSON of a user-assigned identity (``Identity(...).serialize(keep_readonly=True)`` of
+    azure-mgmt-msi: what azure_rm_resource and azure_rm_resource_info hand back, REST camelCase)."""
+    import uuid  # pylint: disable=import-outside-toplevel
+
+    from azure.mgmt.msi import models  # pylint: disable=import-outside-toplevel
+
+    body = params.get("body") or {}
+    model = models.Identity(location=body.get("location"), tags=body.get("tags"))
+    seed = "%s/%s" % (params["resource_group"], params["resource_name"])
+    return _with_readonly(
+        model, name=params["resource_name"], type="Microsoft.ManagedIdentity/userAssignedIdentities", tenant_id=FAKE_TENANT,
+        client_id=str(uuid.uuid5(uuid.NAMESPACE_URL, "client/" + seed)),
+        principal_id=str(uuid.uuid5(uuid.NAMESPACE_URL, "principal/" + seed)),
+        id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/Microsoft.ManagedIdentity/"
+           "userAssignedIdentities/%s" % (params["resource_group"], params["resource_name"])).serialize(keep_readonly=True)
+
+
+def federated_credential(params):
+    """The ARM JSON of a federated identity credential (``FederatedIdentityCredential(...).serialize()``)."""
+    from azure.mgmt.msi import models  # pylint: disable=import-outside-toplevel
+
+    properties = (params.get("body") or {}).get("properties") or {}
+    name = params["subresource"][-1]["name"]
+    model = models.FederatedIdentityCredential(issuer=properties.get("issuer"), subject=properties.get("subject"),
+                                               audiences=properties.get("audiences"))
+    return _with_readonly(
+        model, name=name, type="Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+        id="/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/Microsoft.ManagedIdentity/"
+           "userAssignedIdentities/%s/federatedIdentityCredentials/%s" % (params["resource_group"], params["resource_name"], name)
+    ).serialize(keep_readonly=True)
+
+
+def _msi_response(params):
+    return federated_credential(params) if params.get("subresource") else managed_identity(params)
+
+
+def _resource(params, scenario, state_dir, check_mode):
+    """azure_rm_resource: Microsoft.ManagedIdentity calls answer the stored resource's ARM JSON (as the
+    module returns it after its idempotency GET or its PUT); other providers the generic write."""
+    if params.get("provider") not in MSI_PROVIDERS:
+        return _generic_write("azure.azcollection.azure_rm_resource")(params, scenario, state_dir, check_mode)
+    changed, new = _store_write(state_dir, "azure.azcollection.azure_rm_resource", _msi_key(params), check_mode)
+    return {"changed": changed, "response": _msi_response(new) if new else None}
+
+
+def _resource_info(params, _scenario, state_dir, _check_mode):
+    """azure_rm_resource_info of one Microsoft.ManagedIdentity resource: ``response`` is a list with the
+    resource's ARM JSON (status 200), or with ARM's error body (status 404) when it does not exist."""
+    if params.get("provider") not in MSI_PROVIDERS:
+        raise NotImplementedError("this fake reads Microsoft.ManagedIdentity resources only")
+    key = _identity("azure.azcollection.azure_rm_resource", _msi_key(params))
+    resources = _load(os.path.join(state_dir, "resources.json"), {})
+    for stored_key, value in resources.items():
+        if stored_key == key:
+            return {"changed": False, "status_code": 200, "response": [_msi_response(value)], "url": "fake"}
+    return {"changed": False, "status_code": 404, "url": "fake", "response": [{"error": {
+        "code": "ResourceNotFound", "message": "The Resource '%s' under resource group '%s' was not found."
+        % (params.get("resource_name"), params.get("resource_group"))}}]}
+
+
+def _role_assignment(params, _scenario, state_dir, check_mode):
+    """azure_rm_roleassignment by scope, assignee and role (no name, as the roles call it): the fields its
+    ``set_results`` takes from ``roleassignment_to_dict`` of a ``RoleAssignment`` model of the API version the
+    module uses (2020-04-01-preview of azure-mgmt-authorization)."""
+    import uuid  # pylint: disable=import-outside-toplevel
+
+    from azure.mgmt.authorization import AuthorizationManagementClient  # pylint: disable=import-outside-toplevel
+
+    role = params["role_definition_id"].split("/")[-1].lower()
+    key = "%s|%s|%s" % (params["scope"].rstrip("/").lower(), params["assignee_object_id"].lower(), role)
+    changed, new = _store_write(state_dir, "azure.azcollection.azure_rm_roleassignment", dict(params, name=key), check_mode)
+    result = {"changed": changed}
+    if new and not (check_mode and changed):
+        models = AuthorizationManagementClient.models("2020-04-01-preview")
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+        model = _with_readonly(models.RoleAssignment(scope=params["scope"], role_definition_id=params["role_definition_id"],
+                                                     principal_id=params["assignee_object_id"], principal_type="ServicePrincipal"),
+                               id="%s/providers/Microsoft.Authorization/roleAssignments/%s" % (params["scope"], name), name=name,
+                               type="Microsoft.Authorization/roleAssignments")
+        result.update({"id": model.id, "name": model.name, "type": model.type, "assignee_object_id": model.principal_id,
+                       "principal_type": model.principal_type, "role_definition_id": model.role_definition_id, "scope": model.scope})
+    return result
+
+
 # --- gcp ------------------------------------------------------------------------------------------
+
+def _iam_service_account(params, _scenario, state_dir, check_mode):
+    """google.cloud.gcp_iam_service_account: the IAM API's ServiceAccount JSON, with ``name`` decoded to the
+    email as the module does (its ``decode_response``)."""
+    import uuid  # pylint: disable=import-outside-toplevel
+
+    changed, new = _store_write(state_dir, "google.cloud.gcp_iam_service_account", params, check_mode)
+    result = {"changed": changed}
+    if new:
+        email = params["name"]
+        result.update({"name": email, "projectId": params["project"], "email": email, "displayName": params.get("display_name"),
+                       "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, email).int)[:21], "etag": "MDEwMjE5MjA=",
+                       "oauth2ClientId": str(uuid.uuid5(uuid.NAMESPACE_URL, "oauth/" + email).int)[:21]})
+    return result
+
+
+def created_service_account_project(state_dir):
+    """For tests/support/fake_gcp_iam.py: the project of a Google service account the shimmed
+    gcp_iam_service_account created, by email (None for one it did not create)."""
+    def lookup(email):
+        for account in stored(state_dir, "google.cloud.gcp_iam_service_account"):
+            if account["name"] == email:
+                return account["project"]
+        return None
+    return lookup
+
 
 def _gke_cluster_info(params, scenario, _state_dir, _check_mode):
     cluster = scenario.get("gke", {})
@@ -466,9 +587,12 @@ RESPONDERS = {
     "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule": _generic_write("azure.azcollection.azure_rm_postgresqlflexiblefirewallrule"),
     "azure.azcollection.azure_rm_postgresqlflexibleconfiguration_info": _flexible_configuration_info,
     "azure.azcollection.azure_rm_postgresqlflexiblefirewallrule_info": _firewall_rule_info,
-    "azure.azcollection.azure_rm_resource": _generic_write("azure.azcollection.azure_rm_resource"),
+    "azure.azcollection.azure_rm_resource": _resource,
+    "azure.azcollection.azure_rm_resource_info": _resource_info,
+    "azure.azcollection.azure_rm_roleassignment": _role_assignment,
     "azure.azcollection.azure_rm_lock": _generic_write("azure.azcollection.azure_rm_lock"),
     "google.cloud.gcp_container_cluster_info": _gke_cluster_info,
+    "google.cloud.gcp_iam_service_account": _iam_service_account,
     "google.cloud.gcp_filestore_instance": _filestore_instance,
     "google.cloud.gcp_filestore_instance_info": _filestore_instance_info,
     "google.cloud.gcp_sql_instance": _sql_instance,
