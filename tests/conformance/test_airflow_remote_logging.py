@@ -69,6 +69,7 @@ LOG_PATH = {"aws": "logs", "azure": "task-logs", "gcp": "prod/tasks"}
 DELETE_LOCAL = {"aws": False, "azure": True, "gcp": True}
 AWS_REGION = "eu-west-1"
 TASK_ID = "say"
+RUN_ID = "remote-logs"
 
 DAG = '''
 from datetime import datetime
@@ -208,6 +209,24 @@ def _storage_settings(provider, storage):
     return settings
 
 
+def _wait_for_task(metadata_database, dag_id, timeout=300):
+    """The task's state in the metadata database once it is final (or the last one seen at the deadline).
+    A SQL query rather than `airflow tasks states-for-dag-run`: each CLI call costs seconds of imports."""
+    state = None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with metadata_database.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT state FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = %s",
+                           (dag_id, RUN_ID, TASK_ID))
+            row = cursor.fetchone()
+        connection.close()
+        state = row[0] if row else None
+        if state in ("success", "failed", "upstream_failed"):
+            break
+        time.sleep(2)
+    return state
+
+
 @pytest.fixture(scope="module", params=PROVIDERS)
 def remote_run(request, renders, storages, metadata_database, tmp_path_factory):
     """One DAG run through the api-server and scheduler of ``provider``'s render; returns what was found."""
@@ -247,24 +266,16 @@ def remote_run(request, renders, storages, metadata_database, tmp_path_factory):
     found = {"provider": provider, "dag_id": dag_id, "marker": marker, "logs": logs,
              "cfg": scheduler_runtime.airflow_cfg, "scheduler_env": scheduler_runtime.pod_env}
     try:
-        run_airflow(["dags", "reserialize"], scheduler_env, check=True)
+        # The api-server starts while the DAG is serialized (it needs no DAG to come up).
         api, api_log = processes.start("api-server", [str(AIRFLOW_BIN / "airflow")] + api_runtime.container["args"],
                                        env=api_env, cwd=str(api_runtime.home))
+        run_airflow(["dags", "reserialize"], scheduler_env, check=True)
         processes.start("scheduler", [str(AIRFLOW_BIN / "airflow")] + scheduler_runtime.container["args"],
                         env=scheduler_env, cwd=str(scheduler_runtime.home))
         wait_for_port(api_port, api, api_log, timeout=180)
         run_airflow(["dags", "unpause", dag_id], scheduler_env, check=True)
-        run_airflow(["dags", "trigger", dag_id, "--run-id", "remote-logs"], scheduler_env, check=True)
-        state = None
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            result = run_airflow(["tasks", "states-for-dag-run", dag_id, "remote-logs", "-o", "json"], scheduler_env)
-            if result.ok:
-                state = {row["task_id"]: row["state"] for row in result.json()}.get(TASK_ID)
-                if state in ("success", "failed", "upstream_failed"):
-                    break
-            time.sleep(3)
-        found["state"] = state
+        run_airflow(["dags", "trigger", dag_id, "--run-id", RUN_ID], scheduler_env, check=True)
+        found["state"] = _wait_for_task(metadata_database, dag_id)
         # The supervisor uploads right after the task reports its state: wait for the object.
         settings = json.dumps(_storage_settings(provider, storages[provider]))
         deadline = time.monotonic() + 60
@@ -277,7 +288,7 @@ def remote_run(request, renders, storages, metadata_database, tmp_path_factory):
         processes.stop()
         found["local_files"] = {str(path.relative_to(logs)): path.read_text(encoding="utf-8", errors="replace")
                                 for path in logs.rglob("*") if path.is_file() and "dag_id=%s" % dag_id in str(path)}
-        found["read"] = run_airflow_python(READ_LOG, api_env, argv=[dag_id, "remote-logs", TASK_ID])
+        found["read"] = run_airflow_python(READ_LOG, api_env, argv=[dag_id, RUN_ID, TASK_ID])
         found["processes"] = processes
         yield found
     finally:
