@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
 
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-azure setup-gcp setup-test setup-checkov setup-airflow site test bench clean help
+.PHONY: setup setup-azure setup-gcp setup-test setup-checkov setup-airflow setup-azurite site test bench clean help
 
 help:
 	@echo "make setup   create $(VENV)/ with everything the playbooks need"
@@ -52,10 +52,21 @@ setup-checkov: .venv-checkov/bin/.setup-done
 setup-airflow:
 	bash tests/conformance/setup_airflow_venv.sh
 
+# Azurite (npm), the Azure Blob Storage emulator of the remote task log conformance test, into
+# .cache/azurite (tests/support/storage_emulators.py finds it there). Needs npm (Node 18+).
+AZURITE_VERSION ?= 3.37.0
+AZURITE_BLOB := .cache/azurite/node_modules/.bin/azurite-blob
+
+$(AZURITE_BLOB):
+	mkdir -p .cache/azurite
+	cd .cache/azurite && npm install --no-audit --no-fund --no-save --silent azurite@$(AZURITE_VERSION)
+
+setup-azurite: $(AZURITE_BLOB)
+
 site: setup
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
-test: setup-test setup-checkov setup-airflow
+test: setup-test setup-checkov setup-airflow setup-azurite
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
 
 # Cloud SDKs the Azure and GCP inventories need on top of `make setup` (AWS needs only boto3,

@@ -174,9 +174,10 @@ def run_airflow(args, env, timeout=CLI_TIMEOUT, check=False):
     return result
 
 
-def run_airflow_python(code, env, timeout=CLI_TIMEOUT):
-    """Run a Python snippet in the Airflow venv; it must print one JSON document last."""
-    result = _run_in_venv([str(AIRFLOW_BIN / "python"), "-c", code], ["<python snippet>"], env, timeout)
+def run_airflow_python(code, env, timeout=CLI_TIMEOUT, argv=()):
+    """Run a Python snippet in the Airflow venv (``argv`` in its sys.argv[1:], never shown in failures);
+    it must print one JSON document last."""
+    result = _run_in_venv([str(AIRFLOW_BIN / "python"), "-c", code] + list(argv), ["<python snippet>"], env, timeout)
     result.require_ok()
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     if not lines:
@@ -475,6 +476,20 @@ class ComponentRuntime:
         env.pop("AIRFLOW__CORE__LOAD_EXAMPLES")  # the rendered configuration decides
         env.update({key: str(value) for key, value in values.items()})
         return env
+
+
+def component_runtime(rendered, command, home):
+    """:class:`ComponentRuntime` of the one rendered container running ``airflow <command>``, in ``home`` (created)."""
+    found = airflow_workloads(rendered, command)
+    assert len(found) == 1, "expected one rendered container running `airflow %s`, found %d" % (command, len(found))
+    home.mkdir(mode=0o700)
+    return ComponentRuntime(rendered, found[0][0], found[0][1], home)
+
+
+def swap_rendered(value, rendered_part, local_part, what):
+    """``value`` with the in-cluster ``rendered_part`` replaced; fails when the rendered value lacks it."""
+    assert rendered_part in value, "the rendered %s does not name %s" % (what, rendered_part)
+    return value.replace(rendered_part, local_part)
 
 
 # -- Long-running processes (Redis, PgBouncer, Airflow components) --------------------------------

@@ -18,6 +18,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${AIRFLOW_VENV:-$ROOT/.venv-airflow}"
 REQUIREMENTS="$HERE/requirements-airflow.txt"
+# The Google provider, installed without its dependencies (the file says why).
+NO_DEPS_REQUIREMENTS="$HERE/requirements-airflow-google.txt"
 CONSTRAINTS="$HERE/constraints-airflow.txt"
 STAMP="$VENV/.conformance-ready"
 
@@ -45,6 +47,21 @@ pick_python() {
   exit 1
 }
 
+# `pip check`, except that the Google provider (installed with --no-deps) may miss the dependencies
+# requirements-airflow-google.txt names as unused by its GCS log handler; anything else fails.
+check_venv() {
+  local report unexpected
+  if report="$("$1/bin/pip" check 2>&1)"; then
+    echo "$report"; return 0
+  fi
+  unexpected="$(grep -v -E '^apache-airflow-providers-google [^ ]+ requires .*, which is not installed\.$' <<<"$report" || true)"
+  if [ -n "$unexpected" ]; then
+    echo "$report" >&2; return 1
+  fi
+  echo "setup_airflow_venv: pip check: no broken requirements apart from $(wc -l <<<"$report") dependencies of the" \
+    "Google provider that its GCS log handler does not import (requirements-airflow-google.txt)"
+}
+
 PYTHON="$(pick_python)"
 PYTHON_VERSION="$("$PYTHON" -c 'import platform; print(platform.python_version())')"
 
@@ -55,7 +72,8 @@ if $refreeze; then
   "$PYTHON" -m venv "$scratch/venv"
   "$scratch/venv/bin/pip" install --quiet --upgrade pip
   "$scratch/venv/bin/pip" install --quiet -r "$REQUIREMENTS"
-  "$scratch/venv/bin/pip" check
+  "$scratch/venv/bin/pip" install --quiet --no-deps -r "$NO_DEPS_REQUIREMENTS"
+  check_venv "$scratch/venv"
   {
     echo "# Frozen from a clean resolve of requirements-airflow.txt on Python ${PYTHON_VERSION%.*} (pip install, no other constraints)."
     echo "# Regenerate: tests/conformance/setup_airflow_venv.sh --refreeze"
@@ -64,7 +82,7 @@ if $refreeze; then
   echo "setup_airflow_venv: wrote $CONSTRAINTS; now building $VENV from it"
 fi
 
-want="$(cat "$REQUIREMENTS" "$CONSTRAINTS" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1) python-$PYTHON_VERSION"
+want="$(cat "$REQUIREMENTS" "$NO_DEPS_REQUIREMENTS" "$CONSTRAINTS" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1) python-$PYTHON_VERSION"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/airflow" ]; then
   echo "setup_airflow_venv: $VENV is up to date (Airflow $(cat "$VENV/.airflow-version" 2>/dev/null || echo '?'))"
   exit 0
@@ -76,7 +94,8 @@ rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade pip
 "$VENV/bin/pip" install --quiet -r "$REQUIREMENTS" -c "$CONSTRAINTS"
-"$VENV/bin/pip" check
+"$VENV/bin/pip" install --quiet --no-deps -r "$NO_DEPS_REQUIREMENTS" -c "$CONSTRAINTS"
+check_venv "$VENV"
 # `airflow version` imports Airflow and its providers: proves the install works before the stamp.
 probe_home="$(mktemp -d)"
 AIRFLOW_HOME="$probe_home" "$VENV/bin/airflow" version > "$VENV/.airflow-version"

@@ -32,15 +32,16 @@ import yaml
 from tests.conformance.airflow_harness import (
     AIRFLOW_BIN,
     SECRETS,
-    ComponentRuntime,
     Processes,
     RenderedDeployment,
     airflow_workloads,
+    component_runtime as _runtime,
     free_port,
     private_dir,
     run_airflow,
     run_airflow_python,
     run_site_render,
+    swap_rendered as _swap,
     wait_for_port,
     write_private,
 )
@@ -110,19 +111,6 @@ def renders(airflow_venv, conformance_postgresql):
     finally:
         for folder in folders.values():
             shutil.rmtree(str(folder), ignore_errors=True)
-
-
-def _runtime(rendered, command, home):
-    found = airflow_workloads(rendered, command)
-    assert len(found) == 1, "expected one rendered container running `airflow %s`, found %d" % (command, len(found))
-    home.mkdir(mode=0o700)
-    return ComponentRuntime(rendered, found[0][0], found[0][1], home)
-
-
-def _swap(value, rendered_part, local_part, what):
-    """``value`` with the in-cluster ``rendered_part`` replaced; fails when the rendered value lacks it."""
-    assert rendered_part in value, "the rendered %s does not name %s" % (what, rendered_part)
-    return value.replace(rendered_part, local_part)
 
 
 @pytest.fixture(scope="module")
