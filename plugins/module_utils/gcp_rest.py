@@ -161,3 +161,18 @@ def finish_operation(client, operation, operations_url, wait, timeout):
     if wait and operation.get("name") and operation.get("status") != "DONE":
         return wait_for_operation(client, "%s/%s" % (operations_url, quote(operation["name"], safe="")), timeout)
     return operation
+
+
+
+def run_module(module, run, check=None):
+    """The rest of the main() of a module of this collection over the Google REST APIs: let
+    ``check(module)`` refuse bad option combinations (it returns a message or None), then exit with
+    ``run(module, GcpRestClient(module))``; a GcpRestError fails the task with its message."""
+    problem = check(module) if check else None
+    if problem:
+        module.fail_json(msg=problem)
+    try:
+        result = run(module, GcpRestClient(module))
+    except GcpRestError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**result)

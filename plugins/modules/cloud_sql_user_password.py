@@ -138,10 +138,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import (
-    GcpRestClient,
     GcpRestError,
     finish_operation,
     gcp_auth_argument_spec,
+    run_module,
 )
 
 
@@ -183,12 +183,7 @@ def run(module, client):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module, GcpRestClient(module))
-    except GcpRestError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

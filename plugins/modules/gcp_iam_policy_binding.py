@@ -160,9 +160,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import (
-    GcpRestClient,
     GcpRestError,
     gcp_auth_argument_spec,
+    run_module,
 )
 
 DEFAULT_ENDPOINTS = {"service_account": "https://iam.googleapis.com", "storage_bucket": "https://storage.googleapis.com"}
@@ -304,17 +304,16 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def _check(module):
     if module.params["max_attempts"] < 1:
-        module.fail_json(msg="max_attempts must be at least 1.")
+        return "max_attempts must be at least 1."
     if not module.params["members"]:
-        module.fail_json(msg="members must name at least one principal.")
-    try:
-        result = run(module, GcpRestClient(module))
-    except GcpRestError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+        return "members must name at least one principal."
+    return None
+
+
+def main():
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), run, check=_check)
 
 
 if __name__ == "__main__":

@@ -120,10 +120,10 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils.gcp_rest import (
-    GcpRestClient,
     GcpRestError,
     finish_operation,
     gcp_auth_argument_spec,
+    run_module,
 )
 
 ADDON = "gcpFilestoreCsiDriverConfig"
@@ -169,12 +169,7 @@ def run(module, client):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module, GcpRestClient(module))
-    except GcpRestError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), run)
 
 
 if __name__ == "__main__":
