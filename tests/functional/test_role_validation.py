@@ -173,6 +173,20 @@ CASES = [
      "database_azure_location must be an Azure region"),
     ("gcp_tier_typo", "gcp", {"database_manage": True, "database_gcp_tier": "db-custom-2"}, "database_gcp_tier must be a Cloud SQL machine tier"),
     ("gcp_version", "gcp", {"database_manage": True, "database_gcp_database_version": "POSTGRES_9_6"}, "database_gcp_database_version must be"),
+    # TLS of the metadata connection: verify-full needs a CA that is PEM certificates, on a cloud, without PgBouncer.
+    ("verify_full_on_local", "local", {"database_tls_mode": "verify-full"}, "database_tls_mode verify-full is for the clouds"),
+    ("verify_full_without_a_ca", "gcp", {"database_tls_mode": "verify-full"}, "database_tls_mode verify-full needs the CA"),
+    ("ca_is_a_private_key", "aws", {"database_tls_mode": "verify-full", "database_tls_ca_pem":
+                                    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % SECRET_SENTINEL},
+     "database_tls_ca_pem must be PEM text holding only the CA certificate(s)"),
+    ("ca_file_missing", "azure", {"database_tls_mode": "verify-full", "database_tls_ca_file": "/nonexistent/ca.pem"},
+     "database_tls_ca_file must be a readable PEM file"),
+    ("ca_url_not_https", "aws", {"database_tls_mode": "verify-full", "database_tls_ca_urls": ["http://example.com/ca.pem"]},
+     "database_tls_ca_urls must be HTTPS URLs"),
+    ("verify_full_with_pgbouncer", "azure", {"database_tls_mode": "verify-full", "pgbouncer_enabled": True},
+     "database_tls_mode verify-full cannot be combined with pgbouncer_enabled"),
+    ("verify_full_with_keda", "azure", {"database_tls_mode": "verify-full", "airflow_executor": "CeleryExecutor", "workers_keda_enabled": True},
+     "database_tls_mode verify-full cannot be combined with workers_keda_enabled"),
 ]
 
 # The only task that may run before the failure: the preflight, site.yml's first task.
