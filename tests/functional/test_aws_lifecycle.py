@@ -45,16 +45,21 @@ def _client(moto, service):
                         aws_secret_access_key="testing")
 
 
-def _cluster(moto, name, cidr_prefix):
+def _cluster(moto, name, cidr_prefix, oidc_provider=True):
     """What a user of inventories/aws has before the first run: a VPC, subnets in three zones, an
-    EKS cluster (moto_server adds its cluster security group, as EKS does)."""
+    EKS cluster (moto_server adds its cluster security group, as EKS does) and, unless told otherwise,
+    the cluster's IAM OIDC provider (what `eksctl utils associate-iam-oidc-provider` creates)."""
     ec2 = _client(moto, "ec2")
     vpc_id = ec2.create_vpc(CidrBlock="%s.0.0/16" % cidr_prefix)["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock="%s.%d.0/24" % (cidr_prefix, index),
                                  AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
                for index, zone in enumerate("abc")]
-    _client(moto, "eks").create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/%s" % name,
-                                        resourcesVpcConfig={"subnetIds": subnets})
+    cluster = _client(moto, "eks").create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/%s" % name,
+                                                  resourcesVpcConfig={"subnetIds": subnets})["cluster"]
+    if oidc_provider:
+        _client(moto, "iam").create_open_id_connect_provider(Url=cluster["identity"]["oidc"]["issuer"],
+                                                             ClientIDList=["sts.amazonaws.com"])
+    return cluster
 
 
 class Deployment(object):
@@ -255,3 +260,41 @@ def test_the_local_inventory_hands_over_no_service_account_annotations(tmp_path)
                        extra_vars={"sink_render_dir": str(tmp_path / "render"), "cloud_contract_file": str(contract_file)})
     assert run.returncode == 0, run.tail(60)
     assert json.loads(contract_file.read_text(encoding="utf-8"))["cluster_access_service_account_annotations"] == {}
+
+
+def _oidc_providers(moto):
+    iam = _client(moto, "iam")
+    return {entry["Arn"].split(":oidc-provider/", 1)[1]: iam.get_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
+            for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]}
+
+
+def test_a_cluster_without_an_oidc_provider_stops_the_run_before_anything_is_created(moto, tmp_path):
+    """IRSA roles cannot be assumed without the cluster's IAM OIDC provider. With the default
+    (cluster_access_aws_oidc_provider_create: false) site.yml stops before it records an identity or creates
+    a role, RDS instance or file system, naming the issuer and the command that creates the provider; with
+    true it creates the provider (audience sts.amazonaws.com) and the deployment goes through."""
+    cluster = _cluster(moto, "no-oidc", "10.54", oidc_provider=False)
+    issuer = cluster["identity"]["oidc"]["issuer"]
+    # moto gives every cluster of a server the same issuer: the provider another test's cluster has is removed.
+    iam = _client(moto, "iam")
+    for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+        if entry["Arn"].endswith(":oidc-provider/" + issuer[len("https://"):]):
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
+    deployment = Deployment(moto, str(tmp_path), "no-oidc", "no-oidc")
+    run = deployment.deploy(expect_ok=False)
+    assert run.returncode != 0
+    output = " ".join(run.output.split())
+    assert "has no IAM OIDC provider for its issuer %s" % issuer in output, run.tail(40)
+    assert "eksctl utils associate-iam-oidc-provider --cluster no-oidc" in output
+    assert "cluster_access_aws_oidc_provider_create: true" in output
+    assert issuer[len("https://"):] not in _oidc_providers(moto)
+    ssm = _client(moto, "ssm")
+    assert not [role for role in iam.list_roles()["Roles"] if "no-oidc" in role["RoleName"]]
+    assert not [p for p in ssm.describe_parameters()["Parameters"] if "no-oidc" in p["Name"]]
+    assert deployment.instance() is None
+
+    deployment.deploy(cluster_access_aws_oidc_provider_create=True)
+    provider = _oidc_providers(moto)[issuer[len("https://"):]]
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert {"Key": "airflow-k8s.cloud/cluster", "Value": "no-oidc"} in provider["Tags"]
+    assert deployment.instance() is not None
