@@ -56,9 +56,13 @@ def _cluster(moto, name, cidr_prefix, oidc_provider=True):
                for index, zone in enumerate("abc")]
     cluster = _client(moto, "eks").create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/%s" % name,
                                                   resourcesVpcConfig={"subnetIds": subnets})["cluster"]
-    if oidc_provider:
-        _client(moto, "iam").create_open_id_connect_provider(Url=cluster["identity"]["oidc"]["issuer"],
-                                                             ClientIDList=["sts.amazonaws.com"])
+    iam = _client(moto, "iam")
+    issuer = cluster["identity"]["oidc"]["issuer"]
+    # moto gives every cluster of a server the same issuer: an earlier cluster's provider serves this one too.
+    known = [entry["Arn"] for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+             if entry["Arn"].endswith(":oidc-provider/" + issuer[len("https://"):])]
+    if oidc_provider and not known:
+        iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"])
     return cluster
 
 
@@ -177,6 +181,44 @@ def copies(moto, tmp_path_factory):
     first.deploy()
     second.deploy()
     return first, second
+
+
+def _tags_of(moto, deployment):
+    """Tags of a deployment's RDS instance, EFS file system and two security groups, by resource."""
+    rds = _client(moto, "rds")
+    tags = {"rds": rds.list_tags_for_resource(ResourceName=deployment.instance()["DBInstanceArn"])["TagList"]}
+    efs = _client(moto, "efs")
+    [file_system] = [fs for fs in efs.describe_file_systems()["FileSystems"] if fs["CreationToken"] == deployment.resource_name]
+    tags["efs"] = file_system["Tags"]
+    for group in _client(moto, "ec2").describe_security_groups()["SecurityGroups"]:
+        if group["GroupName"] in (deployment.resource_name + "-database", deployment.resource_name + "-efs"):
+            tags[group["GroupName"]] = (group.get("Tags"), group.get("IpPermissions"))
+    return tags
+
+
+def test_a_deployment_refuses_to_adopt_another_deployments_resources(moto, copies, tmp_path):
+    """The same inventory in another namespace of the first copy's cluster has its own identity, but its
+    resource names are the first copy's (the RDS instance, EFS file system and both security groups). site.yml
+    stops before it changes anything (no identity recorded, no IAM role, no tag or rule changed), naming each
+    resource, the first copy's identity and its own."""
+    first, _second = copies
+    before = _tags_of(moto, first)
+    first_identity = {tag["Key"]: tag["Value"] for tag in before["rds"]}["airflow-k8s.cloud/deployment"]
+    intruder = Deployment(moto, str(tmp_path), "copy", "lifecycle-2", resource_name="copy-a")
+    run = intruder.deploy(expect_ok=False, airflow_namespace="intruder")
+    assert run.returncode != 0
+    output = " ".join(run.output.split())
+    assert "Nothing was changed" in output, run.tail(40)
+    for resource in ("RDS instance copy-a", "EFS file system copy-a", "security group copy-a-database",
+                     "security group copy-a-efs"):
+        assert "%s " % resource in output and "belongs to deployment %s" % first_identity in output, (resource, run.tail(40))
+    ssm = _client(moto, "ssm")
+    parameters = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
+    assert not [name for name in parameters if "/intruder/" in name], parameters
+    assert not [role for role in _client(moto, "iam").list_roles()["Roles"] if "intruder" in role["RoleName"]]
+    assert _tags_of(moto, first) == before
+    # The one change: the kubeconfig file on the controller (nothing in AWS).
+    assert [task for task in run.changed_tasks() if "write its kubeconfig" not in task] == [], run.changed_tasks()
 
 
 def test_destroying_one_copy_of_an_inventory_leaves_the_other_intact(moto, copies):
