@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: airflow_k8s.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""aws_ownership: which AWS resources a deployment can prove are its own (playbooks/destroy/aws.yml)."""
+"""aws_ownership: which AWS resources a deployment can prove are its own (playbooks/destroy/aws.yml);
+aws_adoption_conflicts: which resources a deployment would reuse by name carry another deployment's identity
+(cluster_access's tasks/aws_adoption.yml, before site.yml changes anything)."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -55,8 +57,37 @@ def aws_ownership(resources, owner_tags):
     return split
 
 
+def aws_adoption_conflicts(resources, owner_tags, kind, name_key):
+    """Describe every resource of ``resources`` whose deployment identity tag is another deployment's.
+
+    site.yml reuses its RDS instance, EFS file system and security groups by name. A resource of that
+    name that carries another identity belongs to another deployment (a copy of the inventory with the
+    same names, on another cluster or namespace): adopting it would re-tag it, change its settings and
+    rules, and let this deployment's destroy.yml delete it. One line per such resource, naming it
+    (``kind`` and the value of ``name_key``, plus its id where it has one), its identity, environment and
+    cluster, and this deployment's. A resource without an identity tag (made by hand or by an earlier
+    release) is not a conflict: site.yml adopts and tags it.
+    """
+    if not isinstance(owner_tags, dict) or not owner_tags.get(DEPLOYMENT_TAG):
+        raise AnsibleFilterError("aws_adoption_conflicts needs owner tags with %s, got %r" % (DEPLOYMENT_TAG, owner_tags))
+    conflicts = []
+    for resource in resources or []:
+        tags = _tags(resource)
+        identity = tags.get(DEPLOYMENT_TAG)
+        if not identity or identity == owner_tags[DEPLOYMENT_TAG]:
+            continue
+        name = resource.get(name_key, "?")
+        resource_id = resource.get("group_id") or resource.get("file_system_id") or ""
+        conflicts.append(
+            "%s %s%s belongs to deployment %s (environment %s, cluster %s), not to this deployment %s (environment %s, cluster %s)"
+            % (kind, name, " (%s)" % resource_id if resource_id and resource_id != name else "", identity,
+               tags.get(ENVIRONMENT_TAG, "?"), tags.get(CLUSTER_TAG, "?"), owner_tags[DEPLOYMENT_TAG],
+               owner_tags.get(ENVIRONMENT_TAG, "?"), owner_tags.get(CLUSTER_TAG, "?")))
+    return conflicts
+
+
 class FilterModule(object):
     """Ownership of AWS resources by tags."""
 
     def filters(self):
-        return {"aws_ownership": aws_ownership}
+        return {"aws_ownership": aws_ownership, "aws_adoption_conflicts": aws_adoption_conflicts}

@@ -273,14 +273,14 @@ def run_module(module, calls):
     return results
 
 
-def run_site_render(render_dir, extra_vars=None):
-    """``ansible-playbook site.yml -i inventories/local -e sink_render_dir=<render_dir>`` (plus ``extra_vars``,
-    handed over in a private file by the playbook runner)."""
+def run_site_render(render_dir, extra_vars=None, inventory="inventories/local", var_files=()):
+    """``ansible-playbook site.yml -i <inventory> -e @<var_files>... -e sink_render_dir=<render_dir>`` (plus
+    ``extra_vars``, handed over in a private file by the playbook runner)."""
     if not (REPOSITORY_ROOT / "site.yml").exists():
         pytest.fail("site.yml does not exist yet: the config role cannot be rendered", pytrace=False)
     try:
-        run = run_playbook("site.yml", inventory="inventories/local",
-                           extra_vars=dict(extra_vars or {}, sink_render_dir=str(render_dir)),
+        run = run_playbook("site.yml", inventory=inventory,
+                           extra_vars=list(var_files) + [dict(extra_vars or {}, sink_render_dir=str(render_dir))],
                            env=_ANSIBLE_ENV, timeout=600)
     except PlaybookTimeout as timeout:  # reported below, through _tail's redaction
         run = timeout.run

@@ -45,16 +45,25 @@ def _client(moto, service):
                         aws_secret_access_key="testing")
 
 
-def _cluster(moto, name, cidr_prefix):
+def _cluster(moto, name, cidr_prefix, oidc_provider=True):
     """What a user of inventories/aws has before the first run: a VPC, subnets in three zones, an
-    EKS cluster (moto_server adds its cluster security group, as EKS does)."""
+    EKS cluster (moto_server adds its cluster security group, as EKS does) and, unless told otherwise,
+    the cluster's IAM OIDC provider (what `eksctl utils associate-iam-oidc-provider` creates)."""
     ec2 = _client(moto, "ec2")
     vpc_id = ec2.create_vpc(CidrBlock="%s.0.0/16" % cidr_prefix)["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock="%s.%d.0/24" % (cidr_prefix, index),
                                  AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
                for index, zone in enumerate("abc")]
-    _client(moto, "eks").create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/%s" % name,
-                                        resourcesVpcConfig={"subnetIds": subnets})
+    cluster = _client(moto, "eks").create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/%s" % name,
+                                                  resourcesVpcConfig={"subnetIds": subnets})["cluster"]
+    iam = _client(moto, "iam")
+    issuer = cluster["identity"]["oidc"]["issuer"]
+    # moto gives every cluster of a server the same issuer: an earlier cluster's provider serves this one too.
+    known = [entry["Arn"] for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+             if entry["Arn"].endswith(":oidc-provider/" + issuer[len("https://"):])]
+    if oidc_provider and not known:
+        iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"])
+    return cluster
 
 
 class Deployment(object):
@@ -174,6 +183,44 @@ def copies(moto, tmp_path_factory):
     return first, second
 
 
+def _tags_of(moto, deployment):
+    """Tags of a deployment's RDS instance, EFS file system and two security groups, by resource."""
+    rds = _client(moto, "rds")
+    tags = {"rds": rds.list_tags_for_resource(ResourceName=deployment.instance()["DBInstanceArn"])["TagList"]}
+    efs = _client(moto, "efs")
+    [file_system] = [fs for fs in efs.describe_file_systems()["FileSystems"] if fs["CreationToken"] == deployment.resource_name]
+    tags["efs"] = file_system["Tags"]
+    for group in _client(moto, "ec2").describe_security_groups()["SecurityGroups"]:
+        if group["GroupName"] in (deployment.resource_name + "-database", deployment.resource_name + "-efs"):
+            tags[group["GroupName"]] = (group.get("Tags"), group.get("IpPermissions"))
+    return tags
+
+
+def test_a_deployment_refuses_to_adopt_another_deployments_resources(moto, copies, tmp_path):
+    """The same inventory in another namespace of the first copy's cluster has its own identity, but its
+    resource names are the first copy's (the RDS instance, EFS file system and both security groups). site.yml
+    stops before it changes anything (no identity recorded, no IAM role, no tag or rule changed), naming each
+    resource, the first copy's identity and its own."""
+    first, _second = copies
+    before = _tags_of(moto, first)
+    first_identity = {tag["Key"]: tag["Value"] for tag in before["rds"]}["airflow-k8s.cloud/deployment"]
+    intruder = Deployment(moto, str(tmp_path), "copy", "lifecycle-2", resource_name="copy-a")
+    run = intruder.deploy(expect_ok=False, airflow_namespace="intruder")
+    assert run.returncode != 0
+    output = " ".join(run.output.split())
+    assert "Nothing was changed" in output, run.tail(40)
+    for resource in ("RDS instance copy-a", "EFS file system copy-a", "security group copy-a-database",
+                     "security group copy-a-efs"):
+        assert "%s " % resource in output and "belongs to deployment %s" % first_identity in output, (resource, run.tail(40))
+    ssm = _client(moto, "ssm")
+    parameters = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
+    assert not [name for name in parameters if "/intruder/" in name], parameters
+    assert not [role for role in _client(moto, "iam").list_roles()["Roles"] if "intruder" in role["RoleName"]]
+    assert _tags_of(moto, first) == before
+    # The one change: the kubeconfig file on the controller (nothing in AWS).
+    assert [task for task in run.changed_tasks() if "write its kubeconfig" not in task] == [], run.changed_tasks()
+
+
 def test_destroying_one_copy_of_an_inventory_leaves_the_other_intact(moto, copies):
     """Both copies tag their resources airflow-k8s.cloud/environment=copy; each has its own identity
     (recorded per cluster), so destroying the first deletes its resources and none of the second's."""
@@ -255,3 +302,41 @@ def test_the_local_inventory_hands_over_no_service_account_annotations(tmp_path)
                        extra_vars={"sink_render_dir": str(tmp_path / "render"), "cloud_contract_file": str(contract_file)})
     assert run.returncode == 0, run.tail(60)
     assert json.loads(contract_file.read_text(encoding="utf-8"))["cluster_access_service_account_annotations"] == {}
+
+
+def _oidc_providers(moto):
+    iam = _client(moto, "iam")
+    return {entry["Arn"].split(":oidc-provider/", 1)[1]: iam.get_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
+            for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]}
+
+
+def test_a_cluster_without_an_oidc_provider_stops_the_run_before_anything_is_created(moto, tmp_path):
+    """IRSA roles cannot be assumed without the cluster's IAM OIDC provider. With the default
+    (cluster_access_aws_oidc_provider_create: false) site.yml stops before it records an identity or creates
+    a role, RDS instance or file system, naming the issuer and the command that creates the provider; with
+    true it creates the provider (audience sts.amazonaws.com) and the deployment goes through."""
+    cluster = _cluster(moto, "no-oidc", "10.54", oidc_provider=False)
+    issuer = cluster["identity"]["oidc"]["issuer"]
+    # moto gives every cluster of a server the same issuer: the provider another test's cluster has is removed.
+    iam = _client(moto, "iam")
+    for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+        if entry["Arn"].endswith(":oidc-provider/" + issuer[len("https://"):]):
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
+    deployment = Deployment(moto, str(tmp_path), "no-oidc", "no-oidc")
+    run = deployment.deploy(expect_ok=False)
+    assert run.returncode != 0
+    output = " ".join(run.output.split())
+    assert "has no IAM OIDC provider for its issuer %s" % issuer in output, run.tail(40)
+    assert "eksctl utils associate-iam-oidc-provider --cluster no-oidc" in output
+    assert "cluster_access_aws_oidc_provider_create: true" in output
+    assert issuer[len("https://"):] not in _oidc_providers(moto)
+    ssm = _client(moto, "ssm")
+    assert not [role for role in iam.list_roles()["Roles"] if "no-oidc" in role["RoleName"]]
+    assert not [p for p in ssm.describe_parameters()["Parameters"] if "no-oidc" in p["Name"]]
+    assert deployment.instance() is None
+
+    deployment.deploy(cluster_access_aws_oidc_provider_create=True)
+    provider = _oidc_providers(moto)[issuer[len("https://"):]]
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert {"Key": "airflow-k8s.cloud/cluster", "Value": "no-oidc"} in provider["Tags"]
+    assert deployment.instance() is not None

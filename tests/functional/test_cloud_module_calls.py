@@ -210,8 +210,10 @@ def _converge_gcp(cloud, emulator, shadow_root):
         for dummy_attempt in range(2):
             # The GKE kubeconfig authenticates with gke-gcloud-auth-plugin, which the emulator cannot
             # serve: the sink is pointed at the emulator, the written kubeconfig is checked as a file.
+            # gcp verifies the server: the CA comes from the instance's serverCaCert (cloud_fakes.server_ca).
             overrides = {"csi_driver_gcp_api_endpoint": gke.url, "sink_kubeconfig": emulator.kubeconfig,
-                         "database_gcp_api_endpoint": sql.url, "cluster_access_gcp_iam_api_endpoint": iam.url}
+                         "database_gcp_api_endpoint": sql.url, "cluster_access_gcp_iam_api_endpoint": iam.url,
+                         "database_tls_mode": "verify-full"}
             if _run(cloud, shadow_root, emulator, env, overrides).returncode != 0:
                 break
         cloud.gke_requests = list(gke.requests)
@@ -310,7 +312,7 @@ def test_facts_for_the_airflow_layer_are_complete_and_of_the_same_shape(cloud, l
     assert not cloud_contract.database_problems(local_contract["database"], "local")
     assert cloud_contract.shape(contract["database"]) == cloud_contract.shape(local_contract["database"])
     assert contract["fileshare"]["fileshare_storage_driver"] == DRIVERS[cloud.platform]
-    assert contract["database"]["database_sslmode"] == "require"
+    assert contract["database"]["database_sslmode"] == {"azure": "require", "gcp": "verify-full"}[cloud.platform]
     assert not cloud_contract.volume_problems(local_volumes, "host_path")
 
 
@@ -758,6 +760,31 @@ def test_gcp_cloud_sql_requires_tls_without_client_certificates(converged):
     ssl_patches = [body["settings"]["ipConfiguration"] for body in patches if "ipConfiguration" in body["settings"]]
     assert ssl_patches == [{"sslMode": "ENCRYPTED_ONLY", "requireSsl": False}], patches
     assert cloud.sql_ssl_mode == "ENCRYPTED_ONLY"
+
+
+def test_gcp_verify_full_uses_the_instance_server_ca(converged, k8s_emulator):
+    """database_tls_mode verify-full on gcp: the CA is the instance's serverCaCert as
+    google.cloud.gcp_sql_instance_info returns it (the fake answers in the API's SslCert shape with a real
+    certificate), handed over in the contract, written to the ConfigMap every Airflow pod mounts, and named
+    by the metadata connection as its sslrootcert."""
+    import base64  # pylint: disable=import-outside-toplevel
+    import kubernetes  # pylint: disable=import-outside-toplevel
+    from urllib.parse import parse_qsl, urlsplit  # pylint: disable=import-outside-toplevel
+
+    cloud = converged["gcp"]
+    assert all(run.returncode == 0 for run in cloud.runs), cloud.runs[-1].tail()
+    expected = cloud_fakes.server_ca(cloud.state_dir, inventory_vars("gcp")["database_gcp_instance_name"])["cert"]
+    contract = cloud.contract(0)["database"]
+    assert contract["database_sslmode"] == "verify-full"
+    assert contract["database_tls_ca"].strip() == expected.strip()
+    client = kubernetes.config.new_client_from_config(config_file=k8s_emulator.kubeconfig)
+    core = kubernetes.client.CoreV1Api(client)
+    prefix = "airflow"
+    config_map = core.read_namespaced_config_map(prefix + "-database-ca", cloud.namespace)
+    assert config_map.data["ca.pem"].strip() == expected.strip()
+    secret = core.read_namespaced_secret(prefix + "-metadata", cloud.namespace)
+    query = dict(parse_qsl(urlsplit(base64.b64decode(secret.data["connection"]).decode()).query))
+    assert query == {"sslmode": "verify-full", "sslrootcert": "/etc/airflow/database-ca/ca.pem"}
 
 
 # --- the harness itself can fail ------------------------------------------------------------------

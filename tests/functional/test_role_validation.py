@@ -197,6 +197,20 @@ CASES = [
     ("azure_identity_log_scope_not_a_storage_id", "azure", {"cluster_access_manage": True,
                                                             "cluster_access_azure_workload_identity_log_scope": "airflowlogs/airflow-logs"},
      "cluster_access_azure_workload_identity_log_scope must be the resource id of a storage account"),
+    # TLS of the metadata connection: verify-full needs a CA that is PEM certificates, on a cloud, without PgBouncer.
+    ("verify_full_on_local", "local", {"database_tls_mode": "verify-full"}, "database_tls_mode verify-full is for the clouds"),
+    ("verify_full_without_a_ca", "gcp", {"database_tls_mode": "verify-full"}, "database_tls_mode verify-full needs the CA"),
+    ("ca_is_a_private_key", "aws", {"database_tls_mode": "verify-full", "database_tls_ca_pem":
+                                    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % SECRET_SENTINEL},
+     "database_tls_ca_pem must be PEM text holding only the CA certificate(s)"),
+    ("ca_file_missing", "azure", {"database_tls_mode": "verify-full", "database_tls_ca_file": "/nonexistent/ca.pem"},
+     "database_tls_ca_file must be a readable PEM file"),
+    ("ca_url_not_https", "aws", {"database_tls_mode": "verify-full", "database_tls_ca_urls": ["http://example.com/ca.pem"]},
+     "database_tls_ca_urls must be HTTPS URLs"),
+    ("verify_full_with_pgbouncer", "azure", {"database_tls_mode": "verify-full", "pgbouncer_enabled": True},
+     "database_tls_mode verify-full cannot be combined with pgbouncer_enabled"),
+    ("verify_full_with_keda", "azure", {"database_tls_mode": "verify-full", "airflow_executor": "CeleryExecutor", "workers_keda_enabled": True},
+     "database_tls_mode verify-full cannot be combined with workers_keda_enabled"),
 ]
 
 # The only task that may run before the failure: the preflight (the airflow role, site.yml's first step).

@@ -4,8 +4,9 @@
 
 * :func:`database_problems`: the facts every ``roles/database/tasks/<platform>.yml`` ends with
   (``database_host``, ``database_port``, ``database_name``, ``database_username``, the password
-  (here its length), ``database_sslmode``, ``database_login_format``): all present, same types,
-  TLS required on the clouds, plain login names.
+  (here its length), ``database_sslmode``, ``database_login_format``, ``database_tls_ca``): all present,
+  same types, TLS required on the clouds, plain login names; with ``verify-full`` the CA is PEM
+  certificates (what every Airflow pod mounts as ``sslrootcert``), without it there is none.
 * :func:`volume_problems`: the DAG and log PersistentVolumes the storage role built from those
   inputs: ReadWriteMany, Retain, reserved for their claim, and a complete source for the driver
   (CSI driver name, volume handle, attributes and secret reference where the driver needs them).
@@ -14,8 +15,10 @@
 Used by tests/functional/test_cloud_module_calls.py; usable by any platform's tests.
 """
 
+from cryptography import x509
+
 DATABASE_FACTS = ("database_host", "database_port", "database_name", "database_username", "database_password_length",
-                  "database_sslmode", "database_login_format")
+                  "database_sslmode", "database_login_format", "database_tls_ca")
 CLOUD_SSLMODES = ("require", "verify-ca", "verify-full")
 CSI_DRIVERS = {"azure_files": "file.csi.azure.com", "efs": "efs.csi.aws.com", "filestore": "filestore.csi.storage.gke.io"}
 
@@ -47,6 +50,14 @@ def database_problems(facts, platform):
         problems.append("database_login_format must be plain, got %r" % facts["database_login_format"])
     if platform != "local" and facts["database_sslmode"] not in CLOUD_SSLMODES:
         problems.append("database_sslmode must require TLS on %s, got %r" % (platform, facts["database_sslmode"]))
+    if facts["database_sslmode"] == "verify-full":
+        try:
+            if "PRIVATE KEY" in facts["database_tls_ca"] or not x509.load_pem_x509_certificates(facts["database_tls_ca"].encode()):
+                raise ValueError("not only certificates")
+        except (ValueError, AttributeError) as error:
+            problems.append("with sslmode verify-full database_tls_ca must be PEM certificates: %s" % error)
+    elif facts["database_tls_ca"] != "":
+        problems.append("database_tls_ca must be empty unless sslmode is verify-full (nothing mounts it)")
     for forbidden in ("://", "/", " "):
         if forbidden in str(facts["database_host"]):
             problems.append("database_host must be a bare host name or address, got %r" % facts["database_host"])

@@ -541,17 +541,39 @@ def _sql_instance(params, _scenario, state_dir, check_mode):
     changed, new = _store_write(state_dir, "google.cloud.gcp_sql_instance", params, check_mode)
     result = {"changed": changed}
     if new:
-        result.update(_sql_resource(new))
+        result.update(_sql_resource(new, state_dir))
     return result
 
 
-def _sql_resource(instance):
+def server_ca(state_dir, instance):
+    """The instance's server CA in the Admin API's SslCert shape (``serverCaCert`` of an instance): a real
+    self-signed CA made once per instance (tests/support/certificates.py) and kept in the state dir, so
+    every answer carries the same certificate, as Cloud SQL's does until the CA is rotated."""
+    path = os.path.join(state_dir, "server-ca-%s.json" % instance)
+    with open(os.path.join(state_dir, ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(path):
+            from tests.support.certificates import make_ca  # pylint: disable=import-outside-toplevel
+
+            ca = make_ca("Google Cloud SQL Server CA")
+            certificate = ca.certificate
+            with open(path, "w") as stream:
+                json.dump({"kind": "sql#sslCert", "certSerialNumber": str(certificate.serial_number), "cert": ca.cert_pem,
+                           "commonName": "C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA,dnQualifier=%s" % instance,
+                           "sha1Fingerprint": hashlib.sha1(ca.cert_der).hexdigest(),  # noqa: S324 - the API's field
+                           "instance": instance,
+                           "createTime": certificate.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                           "expirationTime": certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")}, stream)
+        return _load(path, {})
+
+
+def _sql_resource(instance, state_dir):
     ip_configuration = (instance.get("settings") or {}).get("ip_configuration") or {}
     addresses = [{"type": "PRIVATE", "ipAddress": "10.30.0.3"}] if ip_configuration.get("private_network") else []
     if ip_configuration.get("ipv4_enabled"):
         addresses.append({"type": "PRIMARY", "ipAddress": "198.51.100.7"})
     return {"name": instance["name"], "databaseVersion": instance.get("database_version"), "region": instance.get("region"),
-            "ipAddresses": addresses, "state": "RUNNABLE",
+            "ipAddresses": addresses, "state": "RUNNABLE", "serverCaCert": server_ca(state_dir, instance["name"]),
             "settings": {"tier": (instance.get("settings") or {}).get("tier"),
                          "userLabels": (instance.get("settings") or {}).get("user_labels") or {},
                          "ipConfiguration": {"privateNetwork": ip_configuration.get("private_network"),
@@ -562,7 +584,8 @@ def _sql_resource(instance):
 
 
 def _sql_instance_info(_params, _scenario, state_dir, _check_mode):
-    return {"changed": False, "resources": [_sql_resource(instance) for instance in stored(state_dir, "google.cloud.gcp_sql_instance")]}
+    instances = stored(state_dir, "google.cloud.gcp_sql_instance")
+    return {"changed": False, "resources": [_sql_resource(instance, state_dir) for instance in instances]}
 
 
 def _generic_write(fqcn):

@@ -40,7 +40,8 @@ Usage
             conn = server.connect()
 
 API
-    ``PostgresServer(bin_dir=None)``; ``start()``, ``stop()``; attributes ``host`` (``127.0.0.1``),
+    ``PostgresServer(bin_dir=None, superuser="postgres", tls=None)`` (``tls``: the server's certificate and key
+    as PEM text; TLS is then on and required for TCP connections, ``hostssl`` in ``pg_hba.conf``); ``start()``, ``stop()``; attributes ``host`` (``127.0.0.1``),
     ``port``, ``superuser``, ``superuser_password``, ``version``, ``bin_dir``, ``socket_dir``,
     ``log_file``; ``dsn(user=None, password=None, dbname="postgres")`` -> libpq keyword/value string
     (values quoted by psycopg2, so any character is safe); ``url(...)`` -> a ``postgresql://`` URI with
@@ -127,8 +128,10 @@ def _free_port(host=LISTEN_HOST):
 class PostgresServer:
     """One throwaway PostgreSQL cluster on 127.0.0.1; see the module docstring."""
 
-    def __init__(self, bin_dir=None, superuser="postgres"):
+    def __init__(self, bin_dir=None, superuser="postgres", tls=None):
         self.bin_dir = bin_dir or find_postgres_bin_dir()
+        # (certificate PEM, private key PEM) of the server: TLS on, and required on TCP (hostssl).
+        self.tls = tls
         self.version = os.path.basename(os.path.dirname(self.bin_dir))
         self.host = LISTEN_HOST
         self.port = None
@@ -238,12 +241,15 @@ class PostgresServer:
             finally:
                 os.unlink(pwfile)
 
-            # Everything, the unix socket included, needs a password.
+            if self.tls:
+                self._write_private(os.path.join(self.data_dir, "server.crt"), self.tls[0])
+                self._write_private(os.path.join(self.data_dir, "server.key"), self.tls[1])
+            # Everything, the unix socket included, needs a password; with TLS, TCP needs TLS too.
             with open(os.path.join(self.data_dir, "pg_hba.conf"), "w", encoding="utf-8") as handle:
                 handle.write(
                     "# written by tests/support/postgres.py\n"
                     "local all all scram-sha-256\n"
-                    "host  all all 127.0.0.1/32 scram-sha-256\n"
+                    "%s all all 127.0.0.1/32 scram-sha-256\n" % ("hostssl" if self.tls else "host")
                 )
             self._start_on_free_port()
         except BaseException:
@@ -269,6 +275,8 @@ class PostgresServer:
                     "max_connections = 50\n"
                     "log_min_messages = warning\n" % (self.host, self.port, self.socket_dir)
                 )
+                if self.tls:
+                    handle.write("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n")
             try:
                 self._run("pg_ctl", "--pgdata=" + self.data_dir, "--log=" + self.log_file, "-w", "-t", "60", "start")
             except PostgresError as error:  # port taken between _free_port() and bind: retry

@@ -57,3 +57,28 @@ def test_refuses_owner_tags_without_an_identity(owner):
 
 def test_registered():
     assert FilterModule().filters()["aws_ownership"] is aws_ownership
+
+
+def test_adoption_conflicts_name_the_resource_and_both_identities():
+    """Any other identity is a conflict, whatever its environment name; no identity (hand-made, an earlier
+    release) and this deployment's own identity are not."""
+    from ansible_collections.airflow_k8s.cloud.plugins.filter.aws_ownership import aws_adoption_conflicts
+
+    resources = [
+        _resource("ours", environment="aws", cluster="prod", deployment="1111"),
+        _resource("copy", environment="aws", cluster="staging", deployment="2222"),
+        dict(_resource("other-env", environment="other", cluster="x", deployment="3333"), group_id="sg-0abc"),
+        _resource("legacy", environment="aws"),
+        {"name": "untagged"},
+    ]
+    assert aws_adoption_conflicts(resources, OWNER, "security group", "name") == [
+        "security group copy belongs to deployment 2222 (environment aws, cluster staging), "
+        "not to this deployment 1111 (environment aws, cluster prod)",
+        "security group other-env (sg-0abc) belongs to deployment 3333 (environment other, cluster x), "
+        "not to this deployment 1111 (environment aws, cluster prod)"]
+    boto3_style = [{"DBInstanceIdentifier": "db", "tags": [{"Key": "airflow-k8s.cloud/deployment", "Value": "9"}]}]
+    assert aws_adoption_conflicts(boto3_style, OWNER, "RDS instance", "DBInstanceIdentifier")[0].startswith(
+        "RDS instance db belongs to deployment 9")
+    assert FilterModule().filters()["aws_adoption_conflicts"] is aws_adoption_conflicts
+    with pytest.raises(AnsibleFilterError):
+        aws_adoption_conflicts(resources, {}, "x", "name")
