@@ -551,6 +551,119 @@ def test_a_right_argument_passes_in_the_shim(tmp_path, shadow_root):
     assert returncode == 0 and not result["changed"], result
 
 
+# --- destroy keeping the database, then deploy again -----------------------------------------------
+
+GCP_ENV = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
+
+
+def _stored_database_password(emulator, cloud):
+    """The password in the credentials Secret of the namespace, or None when the Secret is gone."""
+    import base64  # pylint: disable=import-outside-toplevel
+
+    secrets = [item for item in _list_objects(emulator, cloud.namespace, "Secret")
+               if item["metadata"]["name"].endswith("-database-credentials")]
+    return base64.b64decode(secrets[0]["data"]["password"]).decode() if secrets else None
+
+
+def _digest(password):
+    import hashlib  # pylint: disable=import-outside-toplevel
+
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def redeployed(converged, k8s_emulator, shadow_root):
+    """On each cloud: playbooks/destroy.yml with its defaults (the database is KEPT; the namespace, and
+    with it the only copy of the password, is deleted), then site.yml twice. {platform: facts}.
+
+    The server's password is the fakes' state: the Flexible Server's is what
+    azure_rm_postgresqlflexibleserver sent when it created the server, changed only by an ARM PATCH
+    (cloud_fakes; the real module ignores the password of an existing server); the Cloud SQL login's
+    is what fake_cloud_sql holds (users.update), seeded with the password the first deploy set."""
+    results = {}
+    for platform, cloud in converged.items():
+        assert all(run.returncode == 0 for run in cloud.runs), cloud.runs[-1].tail()
+        before = _stored_database_password(k8s_emulator, cloud)
+        facts = {"before": before}
+        values = inventory_vars(platform)
+        with FakeCloudSql(token=GCP_TOKEN) as sql, FakeGke(token=GCP_TOKEN) as gke:
+            if platform == "azure":
+                facts["server_before"] = cloud_fakes.server_password_digest(cloud.state_dir, values["database_azure_server_name"])
+                env, deploy_extra = AZURE_ENV, dict(AZURE_PUBLIC_ACCESS)
+                destroy_extra = {}
+            else:
+                gke.add_cluster(GCP_PROJECT, values["cluster_access_gcp_location"], values["cluster_access_gcp_cluster_name"])
+                sql.add_instance(GCP_PROJECT, values["database_gcp_instance_name"], deletion_protection=True, ssl_mode="ENCRYPTED_ONLY")
+                sql.add_user(GCP_PROJECT, values["database_gcp_instance_name"], values["database_gcp_username"], password=before)
+                facts["server_before"] = [user["password"] for user in cloud_fakes.stored(cloud.state_dir, "google.cloud.gcp_sql_user")]
+                env = GCP_ENV
+                deploy_extra = {"csi_driver_gcp_api_endpoint": gke.url, "sink_kubeconfig": k8s_emulator.kubeconfig,
+                                "database_gcp_api_endpoint": sql.url}
+                destroy_extra = {"database_gcp_api_endpoint": sql.url}
+            destroy_env = module_calls.shim_environment(shadow_root, cloud.state_dir, cloud.call_log)
+            destroy_env.update(env)
+            with open(cloud.call_log, "a") as stream:
+                stream.write(json.dumps({"run": "destroy-keep"}) + "\n")
+            facts["destroy"] = run_playbook(
+                os.path.join("playbooks", "destroy.yml"), inventory=os.path.join("inventories", platform), env=destroy_env,
+                extra_vars=dict(destroy_extra, airflow_namespace=cloud.namespace, sink_kubeconfig=k8s_emulator.kubeconfig,
+                                destroy_confirm=platform,
+                                cluster_access_azure_kubeconfig_path=os.path.join(cloud.workdir, "kube", "aks.kubeconfig"),
+                                cluster_access_gcp_kubeconfig_path=os.path.join(cloud.workdir, "kube", "gke.kubeconfig")))
+            facts["after_destroy"] = _stored_database_password(k8s_emulator, cloud)
+            facts["first"] = len(cloud.runs)
+            for dummy_run in range(2):
+                _run(cloud, shadow_root, k8s_emulator, env, deploy_extra)
+            facts["after"] = _stored_database_password(k8s_emulator, cloud)
+            if platform == "azure":
+                facts["server_after"] = cloud_fakes.server_password_digest(cloud.state_dir, values["database_azure_server_name"])
+            else:
+                facts["user_after"] = [user["password"] for user in cloud_fakes.stored(cloud.state_dir, "google.cloud.gcp_sql_user")]
+                facts["server_after"] = sql.passwords[(GCP_PROJECT, values["database_gcp_instance_name"], values["database_gcp_username"], "")]
+                facts["sql_requests"] = list(sql.requests)
+        results[platform] = facts
+    return results
+
+
+def _password_pushes(cloud, index):
+    if cloud.platform == "azure":
+        return [call for call in _calls_of_run(cloud, index) if call.get("module") == "azure.azcollection.azure_rm_resource"
+                and (call.get("params") or {}).get("method") == "PATCH"]
+    return []
+
+
+@pytest.mark.parametrize("platform", ["azure", "gcp"])
+def test_a_redeploy_after_destroy_sets_its_password_on_the_kept_database(platform, redeployed, converged):
+    """destroy.yml keeps the database and deletes the namespace that held the only copy of the
+    password: the next deploy must not leave the server with a password nobody knows. It sets the
+    password it stores on the existing server (Azure: ARM PATCH administratorLoginPassword; GCP:
+    Cloud SQL users.update through cloud_sql_user_password), once: the run after it pushes nothing.
+    Real: ansible-playbook, site.yml, destroy.yml, the roles, the Kubernetes API emulator (kmock);
+    fakes: the argument-spec shims (cloud_fakes) and fake_cloud_sql / fake_gke."""
+    cloud, facts = converged[platform], redeployed[platform]
+    assert facts["destroy"].returncode == 0, facts["destroy"].tail()
+    assert facts["before"] and facts["after_destroy"] is None, "the destroy must have deleted the credentials Secret"
+    first, second = cloud.runs[facts["first"]], cloud.runs[facts["first"] + 1]
+    assert first.returncode == 0, first.tail()
+    assert second.returncode == 0, second.tail()
+    assert facts["after"], "the redeploy stored no password"
+    assert facts["after"] not in first.output + second.output
+    if platform == "azure":
+        assert facts["server_before"] == _digest(facts["before"])
+        assert facts["server_after"] == _digest(facts["after"]), "the Flexible Server kept a password the Secret does not hold"
+        [push] = _password_pushes(cloud, facts["first"])
+        assert push["valid"] and push["params"]["resource_type"] == "flexibleServers"
+        assert not _password_pushes(cloud, facts["first"] + 1), "the password is pushed again on the next run"
+    else:
+        # gcp_sql_user set the first password when it created the login, and ignores the new one.
+        assert facts["server_before"] == facts["user_after"] == [_digest(facts["before"])]
+        assert facts["server_after"] == facts["after"], "the Cloud SQL login kept a password the Secret does not hold"
+        puts = [request for request in facts["sql_requests"] if request[0] == "PUT"]
+        assert len(puts) == 1 and "/users" in puts[0][1], facts["sql_requests"]
+    changed = [task for task in second.changed_tasks() if not task.startswith("Write the facts")]
+    assert not changed, "the run after the redeploy changed: %s" % changed
+
+
 # --- destroy ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
