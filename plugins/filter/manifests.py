@@ -8,6 +8,8 @@ __metaclass__ = type
 
 import base64
 import binascii
+import hashlib
+import json
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
@@ -133,6 +135,23 @@ def secret_data(secrets, names=None):
     return stored
 
 
+def k8s_spec_named(objects, length=8):
+    """Each object with ``-<hash>`` appended to its name: the first ``length`` hexadecimal digits of the
+    SHA-256 of its ``spec`` as JSON with sorted keys (what ``spec | to_json(sort_keys=true) | hash('sha256')``
+    gives). For objects whose spec Kubernetes does not let change (a Job's pod template): a changed spec
+    is a new object, an identical one the same object (a re-apply changes nothing)."""
+    if not isinstance(objects, (list, tuple)):
+        raise AnsibleFilterError("k8s_spec_named needs a list of Kubernetes objects")
+    named = []
+    for obj in objects:
+        if not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict) or not (obj.get("metadata") or {}).get("name"):
+            raise AnsibleFilterError("k8s_spec_named needs objects with metadata.name and a spec")
+        digest = hashlib.sha256(json.dumps(obj["spec"], sort_keys=True).encode("utf-8")).hexdigest()[:int(length)]
+        renamed = dict(obj, metadata=dict(obj["metadata"], name="%s-%s" % (obj["metadata"]["name"], digest)))
+        named.append(renamed)
+    return named
+
+
 class FilterModule(object):
     """Filters of the sink and verify roles."""
 
@@ -141,6 +160,7 @@ class FilterModule(object):
             "k8s_object_problems": k8s_object_problems,
             "k8s_rollout_state": k8s_rollout_state,
             "k8s_rollout_waits": k8s_rollout_waits,
+            "k8s_spec_named": k8s_spec_named,
             "secret_data": secret_data,
             "sink_report": sink_report,
         }

@@ -17,7 +17,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.airflow_k8s.cloud.plugins.filter.manifests import (
-    FilterModule, k8s_object_problems, k8s_rollout_state, k8s_rollout_waits, secret_data, sink_report)
+    FilterModule, k8s_object_problems, k8s_rollout_state, k8s_rollout_waits, k8s_spec_named, secret_data, sink_report)
 
 
 def applied(*objects, **extra):
@@ -33,8 +33,8 @@ def entry(kind, name, changed=False, rollout=None, secret=False, component="c"):
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_state",
-                                             "k8s_rollout_waits", "secret_data", "sink_report"}
+    assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_state", "k8s_rollout_waits",
+                                             "k8s_spec_named", "secret_data", "sink_report"}
 
 
 def test_object_problems_name_the_variable_component_and_position():
@@ -133,3 +133,32 @@ def test_secret_data_names_a_broken_value_but_never_shows_it():
     with pytest.raises(AnsibleFilterError) as error:
         secret_data([broken])
     assert "Secret s, key k" in str(error.value) and "%%%" not in str(error.value)
+
+
+def _job(command, name="airflow-share-setup"):
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": "airflow"},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "command": command}]}}}}
+
+
+def test_spec_named_appends_the_hash_that_ansible_to_json_and_hash_give():
+    """The migrations role named its Jobs with ``spec | to_json(sort_keys=true) | hash('sha256')``;
+    the filter must give the same names, or every existing Job would be replaced once."""
+    from ansible.plugins.filter.core import to_json, get_hash  # pylint: disable=import-outside-toplevel
+
+    job = _job(["sh", "-c", "mkdir dags \u00e9"])
+    [named] = k8s_spec_named([job])
+    assert named["metadata"]["name"] == "airflow-share-setup-" + get_hash(to_json(job["spec"], sort_keys=True), "sha256")[:8]
+    assert named["metadata"]["namespace"] == "airflow" and named["spec"] == job["spec"]
+    assert job["metadata"]["name"] == "airflow-share-setup", "the input must not change"
+
+
+def test_spec_named_changes_with_the_spec_only():
+    first, same, other = k8s_spec_named([_job(["a"]), _job(["a"]), _job(["b"])])
+    assert first["metadata"]["name"] == same["metadata"]["name"] != other["metadata"]["name"]
+    assert len(k8s_spec_named([_job(["a"])], 12)[0]["metadata"]["name"]) == len("airflow-share-setup-") + 12
+
+
+@pytest.mark.parametrize("objects", [{"kind": "Job"}, [{"kind": "Job", "metadata": {"name": "x"}}], [{"spec": {}, "metadata": {}}]])
+def test_spec_named_refuses_what_is_not_a_list_of_named_objects_with_a_spec(objects):
+    with pytest.raises(AnsibleFilterError, match="k8s_spec_named needs"):
+        k8s_spec_named(objects)
