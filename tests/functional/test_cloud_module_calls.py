@@ -86,6 +86,11 @@ def _list_objects(emulator, namespace, kind):
 
     client = kubernetes.config.new_client_from_config(config_file=emulator.kubeconfig)
     core = kubernetes.client.CoreV1Api(client)
+    if kind == "Job":
+        items = kubernetes.client.BatchV1Api(client).list_namespaced_job(namespace).items
+        return [client.sanitize_for_serialization(item) for item in items]
+    if kind == "Namespace":
+        return [client.sanitize_for_serialization(item) for item in core.list_namespace().items if item.metadata.name == namespace]
     if kind == "PersistentVolume":
         items = core.list_persistent_volume().items
         return [client.sanitize_for_serialization(item) for item in items if item.metadata.name.startswith(namespace + "-")]
@@ -304,9 +309,9 @@ def test_the_volumes_use_what_the_fileshare_role_provisioned(cloud, k8s_emulator
     volumes = _list_objects(k8s_emulator, cloud.namespace, "PersistentVolume")
     problems = cloud_contract.volume_problems(volumes, DRIVERS[cloud.platform])
     assert not problems, problems
-    handles = sorted(volume["spec"]["csi"]["volumeHandle"] for volume in volumes)
     values = inventory_vars(cloud.platform)
     if cloud.platform == "azure":
+        handles = sorted(volume["spec"]["csi"]["volumeHandle"] for volume in volumes)
         assert handles == sorted("%s#%s#%s" % (values["fileshare_azure_resource_group"], values["fileshare_azure_account_name"],
                                                values["fileshare_azure_%s_share_name" % share]) for share in ("dags", "logs"))
         secrets = {item["metadata"]["name"]: item for item in _list_objects(k8s_emulator, cloud.namespace, "Secret")}
@@ -315,12 +320,53 @@ def test_the_volumes_use_what_the_fileshare_role_provisioned(cloud, k8s_emulator
         import base64  # pylint: disable=import-outside-toplevel
         assert base64.b64decode(key_secret[0]["data"]["azurestorageaccountkey"]).decode() == cloud_fakes.FAKE_ACCOUNT_KEY
     else:
-        ips = sorted(volume["spec"]["csi"]["volumeAttributes"]["ip"] for volume in volumes)
-        assert ips == ["10.20.0.10", "10.20.0.2"]
+        # One Filestore instance (the fake answers its address, 10.20.0.2), both volumes folders of its share.
+        share = values["fileshare_filestore_share"]
+        assert sorted((volume["spec"]["nfs"]["server"], volume["spec"]["nfs"]["path"]) for volume in volumes) == [
+            ("10.20.0.2", "/%s/dags" % share), ("10.20.0.2", "/%s/logs" % share)]
         assert any(path.endswith(":setAddons") for _method, path, _body in cloud.gke_requests)
         # Deletion protection turned on once (the second run finds it on and sends nothing).
         assert [body["settings"]["deletionProtectionEnabled"] for method, _path, body in cloud.sql_requests
                 if method == "PATCH"] == [True], cloud.sql_requests
+
+
+def test_gcp_one_filestore_instance_holds_both_shares(converged):
+    """fileshare_filestore_one_instance (the default): one gcp_filestore_instance call per run, for one
+    instance with one file share, in the module's real argument spec; the instance the fake holds is it."""
+    cloud = converged["gcp"]
+    values = inventory_vars("gcp")
+    for index in (0, 1):
+        calls = _calls(cloud, index, "google.cloud.gcp_filestore_instance")
+        assert [(call["params"]["name"], [share["name"] for share in call["params"]["file_shares"]]) for call in calls] == [
+            (values["fileshare_filestore_instance"], [values["fileshare_filestore_share"]])], calls
+        assert all(call["valid"] for call in calls)
+    [instance] = cloud_fakes.stored(cloud.state_dir, "google.cloud.gcp_filestore_instance")
+    assert instance["file_shares"] == [{"name": values["fileshare_filestore_share"], "capacity_gb": values["fileshare_filestore_capacity_gb"]}]
+
+
+def test_gcp_share_setup_job_makes_the_folders_the_airflow_users(converged, k8s_emulator):
+    """Filestore sends no export options (gcp_filestore_instance has none), so the share's root is
+    root's: a Job, alone in a baseline namespace, creates the folders and hands them to 50000:0, as
+    root with only CHOWN and FOWNER. Read back from the Kubernetes API emulator after the apply."""
+    cloud = converged["gcp"]
+    values = inventory_vars("gcp")
+    setup = cloud.namespace + "-share-setup"
+    [namespace] = _list_objects(k8s_emulator, setup, "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    [job] = _list_objects(k8s_emulator, setup, "Job")
+    assert job["metadata"]["name"].startswith("airflow-share-setup-")
+    pod = job["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 0 and pod["automountServiceAccountToken"] is False
+    [container] = pod["containers"]
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["CHOWN", "FOWNER"]}
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["command"][-2:] == ["/shares/share-0/dags", "/shares/share-0/logs"]
+    assert "chown 50000:0" in container["command"][2] and "chmod u+rwX,g+rwX" in container["command"][2]
+    assert [volume["nfs"] for volume in pod["volumes"]] == [{"server": "10.20.0.2", "path": "/" + values["fileshare_filestore_share"]}]
+    assert [mount["mountPath"] for mount in container["volumeMounts"]] == ["/shares/share-0"]
+    # The Airflow namespace has none: its restricted Pod Security would refuse it.
+    assert not [item for item in _list_objects(k8s_emulator, cloud.namespace, "Job") if "share-setup" in item["metadata"]["name"]]
 
 
 def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_emulator, shadow_root):
