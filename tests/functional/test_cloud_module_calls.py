@@ -91,6 +91,11 @@ def _list_objects(emulator, namespace, kind):
 
     client = kubernetes.config.new_client_from_config(config_file=emulator.kubeconfig)
     core = kubernetes.client.CoreV1Api(client)
+    if kind == "Job":
+        items = kubernetes.client.BatchV1Api(client).list_namespaced_job(namespace).items
+        return [client.sanitize_for_serialization(item) for item in items]
+    if kind == "Namespace":
+        return [client.sanitize_for_serialization(item) for item in core.list_namespace().items if item.metadata.name == namespace]
     if kind == "PersistentVolume":
         items = core.list_persistent_volume().items
         return [client.sanitize_for_serialization(item) for item in items if item.metadata.name.startswith(namespace + "-")]
@@ -320,9 +325,9 @@ def test_the_volumes_use_what_the_fileshare_role_provisioned(cloud, k8s_emulator
     volumes = _list_objects(k8s_emulator, cloud.namespace, "PersistentVolume")
     problems = cloud_contract.volume_problems(volumes, DRIVERS[cloud.platform])
     assert not problems, problems
-    handles = sorted(volume["spec"]["csi"]["volumeHandle"] for volume in volumes)
     values = inventory_vars(cloud.platform)
     if cloud.platform == "azure":
+        handles = sorted(volume["spec"]["csi"]["volumeHandle"] for volume in volumes)
         assert handles == sorted("%s#%s#%s" % (values["fileshare_azure_resource_group"], values["fileshare_azure_account_name"],
                                                values["fileshare_azure_%s_share_name" % share]) for share in ("dags", "logs"))
         secrets = {item["metadata"]["name"]: item for item in _list_objects(k8s_emulator, cloud.namespace, "Secret")}
@@ -331,12 +336,53 @@ def test_the_volumes_use_what_the_fileshare_role_provisioned(cloud, k8s_emulator
         import base64  # pylint: disable=import-outside-toplevel
         assert base64.b64decode(key_secret[0]["data"]["azurestorageaccountkey"]).decode() == cloud_fakes.FAKE_ACCOUNT_KEY
     else:
-        ips = sorted(volume["spec"]["csi"]["volumeAttributes"]["ip"] for volume in volumes)
-        assert ips == ["10.20.0.10", "10.20.0.2"]
+        # One Filestore instance (the fake answers its address, 10.20.0.2), both volumes folders of its share.
+        share = values["fileshare_filestore_share"]
+        assert sorted((volume["spec"]["nfs"]["server"], volume["spec"]["nfs"]["path"]) for volume in volumes) == [
+            ("10.20.0.2", "/%s/dags" % share), ("10.20.0.2", "/%s/logs" % share)]
         assert any(path.endswith(":setAddons") for _method, path, _body in cloud.gke_requests)
         # Deletion protection turned on once (the second run finds it on and sends nothing).
         assert [body["settings"]["deletionProtectionEnabled"] for method, _path, body in cloud.sql_requests
                 if method == "PATCH"] == [True], cloud.sql_requests
+
+
+def test_gcp_one_filestore_instance_holds_both_shares(converged):
+    """fileshare_filestore_one_instance (the default): one gcp_filestore_instance call per run, for one
+    instance with one file share, in the module's real argument spec; the instance the fake holds is it."""
+    cloud = converged["gcp"]
+    values = inventory_vars("gcp")
+    for index in (0, 1):
+        calls = _calls(cloud, index, "google.cloud.gcp_filestore_instance")
+        assert [(call["params"]["name"], [share["name"] for share in call["params"]["file_shares"]]) for call in calls] == [
+            (values["fileshare_filestore_instance"], [values["fileshare_filestore_share"]])], calls
+        assert all(call["valid"] for call in calls)
+    [instance] = cloud_fakes.stored(cloud.state_dir, "google.cloud.gcp_filestore_instance")
+    assert instance["file_shares"] == [{"name": values["fileshare_filestore_share"], "capacity_gb": values["fileshare_filestore_capacity_gb"]}]
+
+
+def test_gcp_share_setup_job_makes_the_folders_the_airflow_users(converged, k8s_emulator):
+    """Filestore sends no export options (gcp_filestore_instance has none), so the share's root is
+    root's: a Job, alone in a baseline namespace, creates the folders and hands them to 50000:0, as
+    root with only CHOWN and FOWNER. Read back from the Kubernetes API emulator after the apply."""
+    cloud = converged["gcp"]
+    values = inventory_vars("gcp")
+    setup = cloud.namespace + "-share-setup"
+    [namespace] = _list_objects(k8s_emulator, setup, "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    [job] = _list_objects(k8s_emulator, setup, "Job")
+    assert job["metadata"]["name"].startswith("airflow-share-setup-")
+    pod = job["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 0 and pod["automountServiceAccountToken"] is False
+    [container] = pod["containers"]
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["CHOWN", "FOWNER"]}
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["command"][-2:] == ["/shares/share-0/dags", "/shares/share-0/logs"]
+    assert "chown 50000:0" in container["command"][2] and "chmod u+rwX,g+rwX" in container["command"][2]
+    assert [volume["nfs"] for volume in pod["volumes"]] == [{"server": "10.20.0.2", "path": "/" + values["fileshare_filestore_share"]}]
+    assert [mount["mountPath"] for mount in container["volumeMounts"]] == ["/shares/share-0"]
+    # The Airflow namespace has none: its restricted Pod Security would refuse it.
+    assert not [item for item in _list_objects(k8s_emulator, cloud.namespace, "Job") if "share-setup" in item["metadata"]["name"]]
 
 
 def test_azure_password_change_is_pushed_to_the_existing_server(converged, k8s_emulator, shadow_root):
@@ -826,6 +872,119 @@ def test_a_right_argument_passes_in_the_shim(tmp_path, shadow_root):
     returncode, result = module_calls.run_shim("azure.azcollection.azure_rm_storageaccount", args, shadow_root,
                                                str(tmp_path / "cloud"), call_log)
     assert returncode == 0 and not result["changed"], result
+
+
+# --- destroy keeping the database, then deploy again -----------------------------------------------
+
+GCP_ENV = {"GCP_AUTH_KIND": "accesstoken", "GCP_ACCESS_TOKEN": GCP_TOKEN, "GCP_PROJECT": GCP_PROJECT}
+
+
+def _stored_database_password(emulator, cloud):
+    """The password in the credentials Secret of the namespace, or None when the Secret is gone."""
+    import base64  # pylint: disable=import-outside-toplevel
+
+    secrets = [item for item in _list_objects(emulator, cloud.namespace, "Secret")
+               if item["metadata"]["name"].endswith("-database-credentials")]
+    return base64.b64decode(secrets[0]["data"]["password"]).decode() if secrets else None
+
+
+def _digest(password):
+    import hashlib  # pylint: disable=import-outside-toplevel
+
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def redeployed(converged, k8s_emulator, shadow_root):
+    """On each cloud: playbooks/destroy.yml with its defaults (the database is KEPT; the namespace, and
+    with it the only copy of the password, is deleted), then site.yml twice. {platform: facts}.
+
+    The server's password is the fakes' state: the Flexible Server's is what
+    azure_rm_postgresqlflexibleserver sent when it created the server, changed only by an ARM PATCH
+    (cloud_fakes; the real module ignores the password of an existing server); the Cloud SQL login's
+    is what fake_cloud_sql holds (users.update), seeded with the password the first deploy set."""
+    results = {}
+    for platform, cloud in converged.items():
+        assert all(run.returncode == 0 for run in cloud.runs), cloud.runs[-1].tail()
+        before = _stored_database_password(k8s_emulator, cloud)
+        facts = {"before": before}
+        values = inventory_vars(platform)
+        with FakeCloudSql(token=GCP_TOKEN) as sql, FakeGke(token=GCP_TOKEN) as gke:
+            if platform == "azure":
+                facts["server_before"] = cloud_fakes.server_password_digest(cloud.state_dir, values["database_azure_server_name"])
+                env, deploy_extra = AZURE_ENV, dict(AZURE_PUBLIC_ACCESS)
+                destroy_extra = {}
+            else:
+                gke.add_cluster(GCP_PROJECT, values["cluster_access_gcp_location"], values["cluster_access_gcp_cluster_name"])
+                sql.add_instance(GCP_PROJECT, values["database_gcp_instance_name"], deletion_protection=True, ssl_mode="ENCRYPTED_ONLY")
+                sql.add_user(GCP_PROJECT, values["database_gcp_instance_name"], values["database_gcp_username"], password=before)
+                facts["server_before"] = [user["password"] for user in cloud_fakes.stored(cloud.state_dir, "google.cloud.gcp_sql_user")]
+                env = GCP_ENV
+                deploy_extra = {"csi_driver_gcp_api_endpoint": gke.url, "sink_kubeconfig": k8s_emulator.kubeconfig,
+                                "database_gcp_api_endpoint": sql.url}
+                destroy_extra = {"database_gcp_api_endpoint": sql.url}
+            destroy_env = module_calls.shim_environment(shadow_root, cloud.state_dir, cloud.call_log)
+            destroy_env.update(env)
+            with open(cloud.call_log, "a") as stream:
+                stream.write(json.dumps({"run": "destroy-keep"}) + "\n")
+            facts["destroy"] = run_playbook(
+                os.path.join("playbooks", "destroy.yml"), inventory=os.path.join("inventories", platform), env=destroy_env,
+                extra_vars=dict(destroy_extra, airflow_namespace=cloud.namespace, sink_kubeconfig=k8s_emulator.kubeconfig,
+                                destroy_confirm=platform,
+                                cluster_access_azure_kubeconfig_path=os.path.join(cloud.workdir, "kube", "aks.kubeconfig"),
+                                cluster_access_gcp_kubeconfig_path=os.path.join(cloud.workdir, "kube", "gke.kubeconfig")))
+            facts["after_destroy"] = _stored_database_password(k8s_emulator, cloud)
+            facts["first"] = len(cloud.runs)
+            for dummy_run in range(2):
+                _run(cloud, shadow_root, k8s_emulator, env, deploy_extra)
+            facts["after"] = _stored_database_password(k8s_emulator, cloud)
+            if platform == "azure":
+                facts["server_after"] = cloud_fakes.server_password_digest(cloud.state_dir, values["database_azure_server_name"])
+            else:
+                facts["user_after"] = [user["password"] for user in cloud_fakes.stored(cloud.state_dir, "google.cloud.gcp_sql_user")]
+                facts["server_after"] = sql.passwords[(GCP_PROJECT, values["database_gcp_instance_name"], values["database_gcp_username"], "")]
+                facts["sql_requests"] = list(sql.requests)
+        results[platform] = facts
+    return results
+
+
+def _password_pushes(cloud, index):
+    if cloud.platform == "azure":
+        return [call for call in _calls_of_run(cloud, index) if call.get("module") == "azure.azcollection.azure_rm_resource"
+                and (call.get("params") or {}).get("method") == "PATCH"]
+    return []
+
+
+@pytest.mark.parametrize("platform", ["azure", "gcp"])
+def test_a_redeploy_after_destroy_sets_its_password_on_the_kept_database(platform, redeployed, converged):
+    """destroy.yml keeps the database and deletes the namespace that held the only copy of the
+    password: the next deploy must not leave the server with a password nobody knows. It sets the
+    password it stores on the existing server (Azure: ARM PATCH administratorLoginPassword; GCP:
+    Cloud SQL users.update through cloud_sql_user_password), once: the run after it pushes nothing.
+    Real: ansible-playbook, site.yml, destroy.yml, the roles, the Kubernetes API emulator (kmock);
+    fakes: the argument-spec shims (cloud_fakes) and fake_cloud_sql / fake_gke."""
+    cloud, facts = converged[platform], redeployed[platform]
+    assert facts["destroy"].returncode == 0, facts["destroy"].tail()
+    assert facts["before"] and facts["after_destroy"] is None, "the destroy must have deleted the credentials Secret"
+    first, second = cloud.runs[facts["first"]], cloud.runs[facts["first"] + 1]
+    assert first.returncode == 0, first.tail()
+    assert second.returncode == 0, second.tail()
+    assert facts["after"], "the redeploy stored no password"
+    assert facts["after"] not in first.output + second.output
+    if platform == "azure":
+        assert facts["server_before"] == _digest(facts["before"])
+        assert facts["server_after"] == _digest(facts["after"]), "the Flexible Server kept a password the Secret does not hold"
+        [push] = _password_pushes(cloud, facts["first"])
+        assert push["valid"] and push["params"]["resource_type"] == "flexibleServers"
+        assert not _password_pushes(cloud, facts["first"] + 1), "the password is pushed again on the next run"
+    else:
+        # gcp_sql_user set the first password when it created the login, and ignores the new one.
+        assert facts["server_before"] == facts["user_after"] == [_digest(facts["before"])]
+        assert facts["server_after"] == facts["after"], "the Cloud SQL login kept a password the Secret does not hold"
+        puts = [request for request in facts["sql_requests"] if request[0] == "PUT"]
+        assert len(puts) == 1 and "/users" in puts[0][1], facts["sql_requests"]
+    changed = [task for task in second.changed_tasks() if not task.startswith("Write the facts")]
+    assert not changed, "the run after the redeploy changed: %s" % changed
 
 
 # --- destroy ----------------------------------------------------------------------------------------

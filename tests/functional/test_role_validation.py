@@ -44,8 +44,11 @@ CASES = [
     ("azure_interactive_kubelogin", "azure", {"cluster_access_azure_kubelogin_login": "devicecode"},
      "cluster_access_azure_kubelogin_login"),
     ("missing_cloud_database_host", "gcp", {"database_external_host": ""}, "database_external_host"),
-    ("same_filestore_instance", "gcp", {"storage_filestore_logs_instance": "airflow-dags-example"},
-     "storage_filestore_logs_instance"),
+    # One Filestore instance for both shares needs a folder for each (no_cloud_gcp.yml: dags, logs).
+    ("same_filestore_instance", "gcp", {"storage_filestore_logs_folder": ""}, "storage_filestore_logs_instance"),
+    ("filestore_folder_escapes", "gcp", {"storage_filestore_logs_folder": "../logs"}, "storage_filestore_logs_folder must be a relative path"),
+    ("filestore_folders_nested", "gcp", {"storage_filestore_logs_folder": "dags/logs"}, "must not be the same folder nor one inside the other"),
+    ("share_setup_in_airflow_namespace", "gcp", {"storage_share_setup_namespace": "airflow"}, "storage_share_setup_namespace must be"),
     ("bad_pod_security_level", "local", {"namespace_pod_security_enforce": "strict"}, "namespace_pod_security_enforce"),
     ("namespaces_without_multi_namespace_mode", "local", {"rbac_multi_namespace_namespaces": ["other"]},
      "rbac_multi_namespace_namespaces"),

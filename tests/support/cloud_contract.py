@@ -69,7 +69,7 @@ def volume_problems(volumes, driver):
     problems = []
     if len(volumes) != 2:
         return ["expected 2 PersistentVolumes (dags, logs), got %d" % len(volumes)]
-    handles = set()
+    handles, paths = set(), set()
     for volume in volumes:
         name = volume["metadata"]["name"]
         spec = volume["spec"]
@@ -79,7 +79,13 @@ def volume_problems(volumes, driver):
             problems.append("%s: reclaim policy must be Retain" % name)
         if not (spec.get("claimRef") or {}).get("name"):
             problems.append("%s: must be reserved for its claim (claimRef)" % name)
-        if driver in CSI_DRIVERS:
+        if driver == "filestore" and "nfs" in spec:
+            # One Filestore instance for both shares: each volume is a folder of its file share.
+            nfs = spec["nfs"] or {}
+            if not nfs.get("server") or len([part for part in str(nfs.get("path", "")).split("/") if part]) < 2:
+                problems.append("%s: nfs needs the instance's address and a folder of its share (/<share>/<folder>), got %r" % (name, nfs))
+            paths.add(nfs.get("path"))
+        elif driver in CSI_DRIVERS:
             csi = spec.get("csi") or {}
             if csi.get("driver") != CSI_DRIVERS[driver]:
                 problems.append("%s: csi.driver must be %s, got %r" % (name, CSI_DRIVERS[driver], csi.get("driver")))
@@ -98,6 +104,8 @@ def volume_problems(volumes, driver):
             problems.append("%s: nfs.server is missing" % name)
         elif driver == "host_path" and not (spec.get("hostPath") or {}).get("path"):
             problems.append("%s: hostPath.path is missing" % name)
-    if driver in CSI_DRIVERS and len(handles) != 2:
+    if paths and len(paths) != 2:
+        problems.append("the two volumes must be different folders: %s" % sorted(map(str, paths)))
+    elif driver in CSI_DRIVERS and not paths and len(handles) != 2:
         problems.append("the two volumes must have different volume handles: %s" % sorted(map(str, handles)))
     return problems

@@ -63,8 +63,9 @@ def _desired(params):
     return wanted
 
 
-def _store_write(state_dir, fqcn, params, check_mode):
-    """Generic create/update/delete: returns (changed, stored resource or None)."""
+def _store_write(state_dir, fqcn, params, check_mode, kept=()):
+    """Generic create/update/delete: returns (changed, stored resource or None). ``kept``: options an
+    existing resource keeps whatever the call says (the real module ignores them once it exists)."""
     path = os.path.join(state_dir, "resources.json")
     with open(os.path.join(state_dir, ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -78,6 +79,10 @@ def _store_write(state_dir, fqcn, params, check_mode):
             new = None
         else:
             new = _desired(params)
+            for option in kept if current is not None else ():
+                new.pop(option, None)
+                if option in current:
+                    new[option] = current[option]
             changed = current != new
             if changed and not check_mode:
                 resources[key] = new
@@ -268,12 +273,45 @@ def _storage_account_info(params, _scenario, state_dir, _check_mode):
 
 
 def _flexible_server(params, _scenario, state_dir, check_mode):
-    changed, new = _store_write(state_dir, "azure.azcollection.azure_rm_postgresqlflexibleserver", params, check_mode)
+    # azure_rm_postgresqlflexibleserver sends the password only when it creates the server.
+    changed, new = _store_write(state_dir, "azure.azcollection.azure_rm_postgresqlflexibleserver", params, check_mode,
+                                kept=("administrator_login_password",))
     state = {}
     if new:
         state = {"name": params["name"], "fully_qualified_domain_name": "%s.postgres.database.azure.com" % params["name"],
                  "version": params.get("version"), "resource_group": params.get("resource_group")}
     return {"changed": changed, "state": state}
+
+
+def server_password_digest(state_dir, name):
+    """SHA-256 of the administrator password the fake Flexible Server ``name`` has now (None: no server)."""
+    for server in stored(state_dir, "azure.azcollection.azure_rm_postgresqlflexibleserver"):
+        if server["name"] == name:
+            return server.get("administrator_login_password")
+    return None
+
+
+def _arm_resource(params, scenario, state_dir, check_mode):
+    """azure_rm_resource: stored like any write; a PATCH of a Flexible Server's
+    ``properties.administratorLoginPassword`` also changes the password that server has (as
+    ``az postgres flexible-server update --admin-password`` does)."""
+    result = _generic_write("azure.azcollection.azure_rm_resource")(params, scenario, state_dir, check_mode)
+    password = ((params.get("body") or {}).get("properties") or {}).get("administratorLoginPassword")
+    if params.get("resource_type") == "flexibleServers" and params.get("method") == "PATCH" and password and not check_mode:
+        fqcn = "azure.azcollection.azure_rm_postgresqlflexibleserver"
+        path = os.path.join(state_dir, "resources.json")
+        with open(os.path.join(state_dir, ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            resources = _load(path, {})
+            for key, server in resources.items():
+                if key.split("|")[0] == fqcn and server["name"] == params.get("resource_name") \
+                        and server.get("resource_group") == params.get("resource_group"):
+                    digest = hashlib.sha256(password.encode()).hexdigest()
+                    result["changed"] = result["changed"] or server.get("administrator_login_password") != digest
+                    server["administrator_login_password"] = digest
+            with open(path, "w") as stream:
+                json.dump(resources, stream, indent=1, sort_keys=True)
+    return result
 
 
 def _flexible_server_info(params, _scenario, state_dir, _check_mode):
@@ -423,9 +461,9 @@ def _msi_response(params):
 
 def _resource(params, scenario, state_dir, check_mode):
     """azure_rm_resource: Microsoft.ManagedIdentity calls answer the stored resource's ARM JSON (as the
-    module returns it after its idempotency GET or its PUT); other providers the generic write."""
+    module returns it after its idempotency GET or its PUT); other providers as _arm_resource answers."""
     if params.get("provider") not in MSI_PROVIDERS:
-        return _generic_write("azure.azcollection.azure_rm_resource")(params, scenario, state_dir, check_mode)
+        return _arm_resource(params, scenario, state_dir, check_mode)
     changed, new = _store_write(state_dir, "azure.azcollection.azure_rm_resource", _msi_key(params), check_mode)
     return {"changed": changed, "response": _msi_response(new) if new else None}
 
@@ -588,9 +626,9 @@ def _sql_instance_info(_params, _scenario, state_dir, _check_mode):
     return {"changed": False, "resources": [_sql_resource(instance, state_dir) for instance in instances]}
 
 
-def _generic_write(fqcn):
+def _generic_write(fqcn, kept=()):
     def respond(params, _scenario, state_dir, check_mode):
-        changed, new = _store_write(state_dir, fqcn, params, check_mode)
+        changed, new = _store_write(state_dir, fqcn, params, check_mode, kept)
         result = {"changed": changed}
         if new:
             result["state"] = {key: value for key, value in new.items() if key not in ("password", "administrator_login_password")}
@@ -621,7 +659,8 @@ RESPONDERS = {
     "google.cloud.gcp_sql_instance": _sql_instance,
     "google.cloud.gcp_sql_instance_info": _sql_instance_info,
     "google.cloud.gcp_sql_database": _generic_write("google.cloud.gcp_sql_database"),
-    "google.cloud.gcp_sql_user": _generic_write("google.cloud.gcp_sql_user"),
+    # gcp_sql_user sends the password only when it creates the user (the API never returns one).
+    "google.cloud.gcp_sql_user": _generic_write("google.cloud.gcp_sql_user", kept=("password",)),
 }
 
 
