@@ -29,8 +29,9 @@ import json
 import re
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.support.google_api_fake import GoogleApiFake, JsonHandler
 
 _USER = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance>[^/]+)/users/(?P<name>[^/]+)$")
 _USERS = re.compile(r"^/v1/projects/(?P<project>[^/]+)/instances/(?P<instance>[^/]+)/users$")
@@ -67,7 +68,7 @@ def _patch_problem(body):
     return None
 
 
-class FakeCloudSql(object):
+class FakeCloudSql(GoogleApiFake):
     """``with FakeCloudSql(token) as sql:`` serves on ``sql.url``; add instances with ``add_instance``
     and users with ``add_user``."""
 
@@ -82,9 +83,7 @@ class FakeCloudSql(object):
         self.operation_error = None
         self.requests = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(self._handler_class())
 
     def add_instance(self, project, instance, deletion_protection=False, ssl_mode="ALLOW_UNENCRYPTED_AND_ENCRYPTED"):
         """An instance, with deletion protection on or off, and its sslMode (``requireSsl`` follows it:
@@ -99,29 +98,10 @@ class FakeCloudSql(object):
             self.add_instance(project, instance)
         self.passwords[(project, instance, name, host)] = password
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-
     def _handler_class(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _error(self, status, message):
                 self._answer(status, {"error": {"code": status, "message": message}})
 
@@ -209,14 +189,5 @@ class FakeCloudSql(object):
                             {"kind": "sql#operationError", "code": "INTERNAL_ERROR", "message": fake.operation_error}]}
                     return self._answer(200, {k: v for k, v in operation.items() if k != "polls"})
                 return self._error(404, "no such method: %s %s" % (method, self.path))
-
-            def do_GET(self):  # noqa: N802
-                self._handle("GET")
-
-            def do_PUT(self):  # noqa: N802
-                self._handle("PUT")
-
-            def do_PATCH(self):  # noqa: N802
-                self._handle("PATCH")
 
         return Handler

@@ -29,8 +29,9 @@ import copy
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
+
+from tests.support.google_api_fake import GoogleApiFake, JsonHandler
 
 _SA = re.compile(r"^/v1/projects/(?P<project>[^/]+)/serviceAccounts/(?P<email>[^/:]+):(?P<verb>getIamPolicy|setIamPolicy)$")
 _BUCKET = re.compile(r"^/storage/v1/b/(?P<bucket>[^/]+)/iam$")
@@ -39,7 +40,7 @@ _MEMBER = re.compile(r"^((serviceAccount|user|group|domain|deleted:serviceAccoun
 _WORKLOAD = re.compile(r"^serviceAccount:(?P<pool>[^\[]+)\.svc\.id\.goog\[(?P<namespace>[^/\]]+)/(?P<name>[^\]]+)\]$")
 
 
-class FakeGcpIam(object):
+class FakeGcpIam(GoogleApiFake):
     """``with FakeGcpIam(token) as iam:`` serves on ``iam.url``; add service accounts with
     ``add_service_account`` and buckets with ``add_bucket``."""
 
@@ -55,9 +56,7 @@ class FakeGcpIam(object):
         self.interfere = []
         self._serial = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(self._handler_class())
 
     def _etag(self):
         self._serial += 1
@@ -77,14 +76,6 @@ class FakeGcpIam(object):
 
     def writes(self):
         return [request for request in self.requests if request[0] in ("PUT",) or request[1].split("?")[0].endswith(":setIamPolicy")]
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
 
     def _answer_policy(self, kind, name):
         policy = copy.deepcopy(self.policies[(kind, name)])
@@ -115,18 +106,7 @@ class FakeGcpIam(object):
     def _handler_class(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _error(self, status, message, reason):
                 self._answer(status, {"error": {"code": status, "message": message, "status": reason}})
 
@@ -171,14 +151,5 @@ class FakeGcpIam(object):
                     fake.policies[key] = {"version": policy.get("version", 1), "etag": fake._etag(),
                                           "bindings": copy.deepcopy(policy.get("bindings", []))}
                     return self._answer(200, fake._answer_policy(*key))
-
-            def do_GET(self):  # noqa: N802 (http.server's names)
-                self._handle("GET")
-
-            def do_POST(self):  # noqa: N802
-                self._handle("POST")
-
-            def do_PUT(self):  # noqa: N802
-                self._handle("PUT")
 
         return Handler

@@ -18,13 +18,14 @@ give 404 with the API's error body. Requests are recorded in ``requests`` (metho
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.google_api_fake import GoogleApiFake, JsonHandler
 
 _CLUSTER = re.compile(r"^/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/clusters/(?P<cluster>[^/:]+)(?P<verb>:setAddons)?$")
 _OPERATION = re.compile(r"^/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/operations/(?P<operation>[^/]+)$")
 
 
-class FakeGke(object):
+class FakeGke(GoogleApiFake):
     """``with FakeGke(token) as gke:`` serves on ``gke.url``; add clusters with ``add_cluster``."""
 
     def __init__(self, token="test-token", polls_until_done=1):
@@ -34,9 +35,7 @@ class FakeGke(object):
         self.operations = {}
         self.requests = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(self._handler_class())
 
     def add_cluster(self, project, location, name, addons=None):
         self.clusters[(project, location, name)] = {
@@ -47,29 +46,10 @@ class FakeGke(object):
         }
         return self.clusters[(project, location, name)]
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
-
     def _handler_class(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def _error(self, status, message):
                 self._answer(status, {"error": {"code": status, "message": message}})
 
@@ -104,11 +84,5 @@ class FakeGke(object):
                         operation["status"] = "DONE"
                     return self._answer(200, {k: v for k, v in operation.items() if k != "polls"})
                 return self._error(404, "no such method: %s %s" % (method, self.path))
-
-            def do_GET(self):  # noqa: N802
-                self._handle("GET")
-
-            def do_POST(self):  # noqa: N802
-                self._handle("POST")
 
         return Handler
