@@ -163,7 +163,6 @@ def finish_operation(client, operation, operations_url, wait, timeout):
     return operation
 
 
-
 def run_module(module, run, check=None):
     """The rest of the main() of a module of this collection over the Google REST APIs: let
     ``check(module)`` refuse bad option combinations (it returns a message or None), then exit with

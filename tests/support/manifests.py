@@ -140,9 +140,10 @@ def _custom_resource_problems(path, document, render_dir, versions):
                                         "v%s.0-local-strict" % version, "_definitions.json")
         with open(definitions_path, encoding="utf-8") as stream:
             registry = Resource.from_contents(json.load(stream)) @ Registry()
-        problems.extend("%s: %s (Kubernetes %s): %s at %s" % (os.path.relpath(path, render_dir), document["kind"], version, error.message,
-                                                             "/".join(str(part) for part in error.absolute_path) or "top level")
-                        for error in jsonschema.Draft202012Validator(schema, registry=registry).iter_errors(document))
+        problems.extend("%s: %s (Kubernetes %s): %s at %s" % (
+            os.path.relpath(path, render_dir), document["kind"], version, error.message,
+            "/".join(str(part) for part in error.absolute_path) or "top level")
+            for error in jsonschema.Draft202012Validator(schema, registry=registry).iter_errors(document))
     return problems
 
 
