@@ -66,7 +66,10 @@ setup-azurite: $(AZURITE_BLOB)
 site: setup
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
-test: setup-test setup-checkov setup-airflow setup-azurite
+# The four environments build side by side (each its own folder; mostly downloads and unpacking),
+# then the tests run.
+test:
+	$(MAKE) -j4 --output-sync=target setup-test setup-checkov setup-airflow setup-azurite
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
 
 # Cloud SDKs the Azure and GCP inventories need on top of `make setup` (AWS needs only boto3,
