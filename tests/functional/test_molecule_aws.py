@@ -9,8 +9,9 @@ Emulated: AWS by moto in server mode (tests/support/moto_server.py, moto plus th
 and the Kubernetes API by tests/support/k8s_emulator.py. What it proves: the AWS variant converges
 end to end, a second run changes nothing, the resources have the properties the roles promise
 (encryption, deletion protection, TLS parameter, mount targets, security group rules from the
-cluster only) and the Airflow objects are wired to them, and destroy.yml refuses without
-confirmation and otherwise removes everything of the environment but the final snapshot. Not
+cluster only) and the Airflow objects are wired to them, a ``--check --diff`` run right after finds
+no drift, destroy.yml refuses without confirmation and otherwise removes everything of the
+environment but the final snapshot, and site.yml then deploys it again: the whole cycle. Not
 proven: the behaviour of real AWS services or a real EKS cluster.
 """
 
@@ -68,5 +69,10 @@ def test_molecule_aws_scenario_passes(tmp_path):
     # The scenario brings its own fake credentials; never the caller's real ones.
     process = run_molecule("aws", ephemeral_directory=tmp_path / "molecule", drop_prefixes=("AWS_",))
     tail = require_steps(process, "aws")
-    # verify ran destroy.yml to the end (its last check names the cluster's leftovers).
-    assert "Check that the cluster has none of them" in process.stdout, tail
+    # verify ran the drift check, destroy.yml to the end (a check names the cluster's leftovers),
+    # and the deployment again (its last check).
+    for check in ("Check that the check run found no drift and would change nothing",
+                  "Check that the cluster has none of them", "Check that the environment is deployed again"):
+        assert "TASK [%s" % check in process.stdout, tail
+    assert process.stdout.index("no drift and would change nothing") < process.stdout.index("Check that the cluster has none of them") \
+        < process.stdout.index("Check that the environment is deployed again"), tail
