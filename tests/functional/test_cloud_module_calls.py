@@ -909,7 +909,8 @@ def redeployed(converged, k8s_emulator, shadow_root):
         before = _stored_database_password(k8s_emulator, cloud)
         facts = {"before": before}
         values = inventory_vars(platform)
-        with FakeCloudSql(token=GCP_TOKEN) as sql, FakeGke(token=GCP_TOKEN) as gke:
+        with FakeCloudSql(token=GCP_TOKEN) as sql, FakeGke(token=GCP_TOKEN) as gke, \
+                FakeGcpIam(token=GCP_TOKEN, account_source=cloud_fakes.created_service_account_project(cloud.state_dir)) as iam:
             if platform == "azure":
                 facts["server_before"] = cloud_fakes.server_password_digest(cloud.state_dir, values["database_azure_server_name"])
                 env, deploy_extra = AZURE_ENV, dict(AZURE_PUBLIC_ACCESS)
@@ -920,8 +921,10 @@ def redeployed(converged, k8s_emulator, shadow_root):
                 sql.add_user(GCP_PROJECT, values["database_gcp_instance_name"], values["database_gcp_username"], password=before)
                 facts["server_before"] = [user["password"] for user in cloud_fakes.stored(cloud.state_dir, "google.cloud.gcp_sql_user")]
                 env = GCP_ENV
+                # As the converge ran (_converge_gcp): the fake IAM API, and verify-full with the instance's CA.
                 deploy_extra = {"csi_driver_gcp_api_endpoint": gke.url, "sink_kubeconfig": k8s_emulator.kubeconfig,
-                                "database_gcp_api_endpoint": sql.url}
+                                "database_gcp_api_endpoint": sql.url, "cluster_access_gcp_iam_api_endpoint": iam.url,
+                                "database_tls_mode": "verify-full"}
                 destroy_extra = {"database_gcp_api_endpoint": sql.url}
             destroy_env = module_calls.shim_environment(shadow_root, cloud.state_dir, cloud.call_log)
             destroy_env.update(env)

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Filestore layouts the storage role builds volumes for, from the fileshare role's settings.
 
-Real components: ``ansible-playbook`` on ``inventories/gcp`` with a play of the collection's preflight,
+Real components: ``ansible-playbook`` on ``inventories/gcp`` with a play of the airflow role (shared settings, preflight),
 the fileshare role's settings (imported, its tasks skipped: no GCP here, so the facts its gcp tasks
 set from the Filestore answer are given as extra vars), the storage role and the sink in render mode;
 the rendered YAML is parsed and validated with ``kubernetes-validate --strict``
@@ -25,8 +25,9 @@ PLAY = """---
   hosts: airflow
   gather_facts: false
   tasks:
-    - name: Check the settings
-      airflow_k8s.cloud.preflight:
+    - name: Shared settings and the preflight
+      ansible.builtin.import_role:
+        name: airflow_k8s.cloud.airflow
     - name: The fileshare role's settings (its tasks call GCP)
       ansible.builtin.import_role:
         name: airflow_k8s.cloud.fileshare
