@@ -67,13 +67,15 @@ def _environment_key(env):
 def _compile_once(engine):
     """Make ``engine`` compile each template text once per process, through the bytecode cache."""
     compile_template = engine._compile_template
+    env = engine.environment
+    # What of the environment changes the generated code: the same for every template of this engine.
+    env_key = _environment_key(env)
 
     def compiled(template, options):
-        env = engine.environment
         if options.overrides is not TemplateOverrides.DEFAULT or getattr(env, "_debuggable_template_source", False):
             return compile_template(template, options)
         text = str(template)
-        name = hashlib.sha256(("%s\n%s\n%s" % (_environment_key(env), options.escape_backslashes, text)).encode("utf-8")).hexdigest()
+        name = hashlib.sha256(("%s\n%s\n%s" % (env_key, options.escape_backslashes, text)).encode("utf-8")).hexdigest()
         found = _COMPILED.get(name)
         if found is not None:
             return found
