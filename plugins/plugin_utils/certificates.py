@@ -20,12 +20,6 @@ import base64
 import binascii
 import re
 
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - ansible-core requires cryptography
-    HAS_CRYPTOGRAPHY = False
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
 
@@ -34,9 +28,15 @@ class CertificateError(ValueError):
     """Not certificates; the message names the problem, never key material."""
 
 
-def _require_cryptography():
-    if not HAS_CRYPTOGRAPHY:  # pragma: no cover
+def _x509():
+    """``cryptography.x509``, imported on first use: importing it costs about 0.1 s, and Jinja imports
+    this file whenever it compiles a template that names one of its filters or tests, which every
+    run's preflight does, certificates or not."""
+    try:
+        from cryptography import x509
+    except ImportError:  # pragma: no cover - ansible-core requires cryptography
         raise CertificateError("the Python package 'cryptography' is needed on the controller to check CA certificates")
+    return x509
 
 
 def pem_certificates(text, source="the value"):
@@ -45,7 +45,7 @@ def pem_certificates(text, source="the value"):
     Raises :class:`CertificateError` when the text holds no PEM block, a block that is not a
     certificate (a private key is named as such), or a certificate that does not parse.
     """
-    _require_cryptography()
+    x509 = _x509()
     if not isinstance(text, str):
         raise CertificateError("%s must be PEM text, got %s" % (source, type(text).__name__))
     blocks = _PEM_BLOCK.findall(text)
@@ -83,7 +83,7 @@ def _certificates_of(content, source):
     if b"-----BEGIN" in raw:
         return pem_certificates(raw.decode("ascii", "replace"), source)
     try:
-        return [x509.load_der_x509_certificate(raw)]
+        return [_x509().load_der_x509_certificate(raw)]
     except ValueError as error:
         raise CertificateError("%s is neither a PEM nor a DER certificate: %s" % (source, error))
 
@@ -94,7 +94,8 @@ def ca_bundle(items, sources=None):
     Each item is PEM text or the base64 of a PEM or DER file. ``sources`` (same length) names the
     items in messages (a URL, a variable). Duplicates are written once; the order is kept.
     """
-    _require_cryptography()
+    _x509()
+    from cryptography.hazmat.primitives.serialization import Encoding
     if isinstance(items, str):
         items = [items]
     sources = list(sources or [])
