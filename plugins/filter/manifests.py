@@ -211,6 +211,26 @@ def spec_hash_name(obj, length=8):
     return named
 
 
+def run_steps(names, run_tags=("all",), skip_tags=()):
+    """The variables among ``names`` (``<step>_run_objects``, ``<step>_run_secrets``) whose step the
+    run's tags select, in their order.
+
+    A component role whose objects are data has no task for ``--tags`` to skip, so the sink decides
+    for it, the way Ansible decides for a task tagged with the step's name (site.yml tags every step
+    with its role's name): selected when ``--tags`` is empty (``all``), ``tagged`` or names the step,
+    and ``--skip-tags`` names neither ``all``, ``tagged`` nor the step.
+    """
+    run_tags, skip_tags = set(run_tags or ("all",)), set(skip_tags or ())
+    selected = []
+    for name in names:
+        if not isinstance(name, str) or "_run_" not in name:
+            raise AnsibleFilterError("run_steps: %r is not a <step>_run_objects or <step>_run_secrets variable name" % (name,))
+        step = name.rsplit("_run_", 1)[0]
+        if run_tags & {"all", "tagged", step} and not skip_tags & {"all", "tagged", step}:
+            selected.append(name)
+    return selected
+
+
 class FilterModule(object):
     """Filters of the sink and verify roles."""
 
@@ -222,6 +242,7 @@ class FilterModule(object):
             "k8s_rollout_state": k8s_rollout_state,
             "k8s_rollout_waits": k8s_rollout_waits,
             "k8s_wait_groups": k8s_wait_groups,
+            "run_steps": run_steps,
             "secret_data": secret_data,
             "sink_report": sink_report,
             "spec_hash_name": spec_hash_name,

@@ -30,9 +30,20 @@ options:
         (the file name), C(vars) (variables for that template only, over O(template_vars)) and
         C(role) (a role of this collection whose C(templates/) folder holds the template, for a template
         several roles share, such as the airflow role's C(workload.yml.j2)).
+      - A mapping with C(file) instead of C(template) names a file of the role's C(files/) folder, returned
+        as it is, not rendered (a program an object embeds), without trailing whitespace like
+        M(ansible.builtin.file); only with O(parse=false).
     required: true
     type: list
     elements: raw
+  role:
+    description:
+      - The role of this collection whose C(templates/) folder holds the templates named without a
+        C(role) of their own. Without it they are searched like M(ansible.builtin.template) does,
+        from the role of the task that renders them.
+      - A component role whose objects are data (a variable the sink renders, not a task of the role)
+        names itself here, since the task that renders its variable is the sink's.
+    type: str
   template_vars:
     description: Variables for every template, over the task's own.
     type: dict
@@ -54,6 +65,14 @@ EXAMPLES = r"""
     objects: >-
       {{ lookup('airflow_k8s.cloud.manifests', 'deployment.yml.j2',
                 *(['pod_disruption_budget.yml.j2'] if replicas | int > 1 else [])) }}
+
+- name: A component's objects as data, rendered from its own templates by whichever task reads the variable
+  ansible.builtin.set_fact:
+    objects: "{{ lookup('airflow_k8s.cloud.manifests', 'namespace.yml.j2', role='namespace') }}"
+
+- name: A program an object embeds, from the role's files/ folder, as it is
+  ansible.builtin.set_fact:
+    program: "{{ lookup('airflow_k8s.cloud.manifests', {'file': 'create_admin_user.py'}, parse=false, role='migrations') | first }}"
 
 - name: The same template with different variables
   ansible.builtin.set_fact:
@@ -95,16 +114,37 @@ class LookupModule(LookupBase):
             searchpath += [os.path.join(path, "templates"), path]
         return [os.path.dirname(found)] + searchpath
 
+    def _file(self, term, default_role, variables):
+        """The text of a file of a role's files/ folder ({file: <name>, role: <role>}), as it is."""
+        name, role = term.get("file"), term.get("role") or default_role
+        if self.get_option("parse") or not isinstance(name, str) or not name or os.sep in name or set(term) - {"file", "role"}:
+            raise AnsibleLookupError("manifests: a file term is {file: <name in the role's files/ folder>, role: <role>}, with parse=false;"
+                                     " got %r" % (term,))
+        if role:
+            found = os.path.join(preflight.ROLES_DIR, role, "files", name)
+            found = found if os.path.isfile(found) else None
+        else:
+            found = self.find_file_in_search_path(variables, "files", name)
+        if not found:
+            raise AnsibleLookupError("manifests: the file %s could not be found" % name)
+        # Without trailing whitespace, as ansible.builtin.file returns it.
+        return self._loader.get_text_file_contents(found).rstrip()
+
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         variables = variables or {}
         common_vars = self.get_option("template_vars") or {}
+        default_role = self.get_option("role")
         results = []
         for term in terms:
+            if isinstance(term, dict) and "file" in term:
+                results.append(self._file(term, default_role, variables))
+                continue
             if isinstance(term, dict):
                 name, own_vars, role = term.get("template"), term.get("vars") or {}, term.get("role")
             else:
                 name, own_vars, role = term, {}, None
+            role = role or default_role
             if not isinstance(name, str) or not name or not isinstance(own_vars, dict) or not isinstance(role, (str, type(None))):
                 raise AnsibleLookupError("manifests: each term is a template file name or {template: <name>, vars: {...}, role: <role>},"
                                          " got %r" % (term,))

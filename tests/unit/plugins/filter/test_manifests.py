@@ -18,7 +18,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.airflow_k8s.cloud.plugins.filter.manifests import (
     FilterModule, k8s_failed_jobs, k8s_object_problems, k8s_rollout_pending, k8s_rollout_state, k8s_rollout_waits, k8s_wait_groups,
-    secret_data, sink_report, spec_hash_name)
+    run_steps, secret_data, sink_report, spec_hash_name)
 
 
 def applied(*objects, **extra):
@@ -36,7 +36,7 @@ def entry(kind, name, changed=False, rollout=None, secret=False, component="c"):
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_state",
                                              "k8s_rollout_waits", "secret_data", "sink_report", "spec_hash_name",
-                                             "k8s_wait_groups", "k8s_rollout_pending", "k8s_failed_jobs"}
+                                             "k8s_wait_groups", "k8s_rollout_pending", "k8s_failed_jobs", "run_steps"}
 
 
 def test_object_problems_name_the_variable_component_and_position():
@@ -236,3 +236,43 @@ def test_a_failed_job_is_done_waiting_and_named_by_failed_jobs():
     assert k8s_failed_jobs(results) == [{"namespace": "airflow", "name": name,
                                          "message": "BackoffLimitExceeded: Job has reached the specified backoff limit"}]
     assert k8s_failed_jobs([{"item": group, "resources": [_job(name, "Complete")]}]) == []
+
+
+# --tags / --skip-tags combinations, each checked against ansible-core's own decision for a task tagged
+# with the step's name (how site.yml tags every step).
+TAG_CASES = [
+    (["all"], []), (["scheduler"], []), (["config", "scheduler"], []), (["config"], []), (["tagged"], []),
+    (["untagged"], []), (["always"], []), (["all"], ["scheduler"]), (["all"], ["config", "network_policy"]),
+    (["scheduler"], ["scheduler"]), (["all"], ["tagged"]), (["all"], ["all"]), (["tagged"], ["config"]),
+    (["api_server", "scheduler"], ["untagged"]), (["all"], ["always"]),
+]
+
+
+@pytest.mark.parametrize("run_tags, skip_tags", TAG_CASES)
+def test_run_steps_selects_what_ansible_would_run(run_tags, skip_tags):
+    from ansible.playbook.block import Block
+    from ansible.playbook.play import Play
+    from ansible.playbook.task import Task
+
+    def ansible_runs(step):
+        task = Task(block=Block(play=Play.load({"hosts": "airflow", "gather_facts": False})))
+        task.tags = [step]
+        return task.evaluate_tags(run_tags, skip_tags, {})
+
+    steps = ["config", "scheduler", "api_server", "network_policy", "secrets"]
+    names = ["%s_run_objects" % step for step in steps] + ["secrets_run_secrets"]
+    expected = [name for name in names if ansible_runs(name.rsplit("_run_", 1)[0])]
+    assert run_steps(names, run_tags, skip_tags) == expected
+
+
+def test_run_steps_keeps_the_order_and_defaults_to_a_run_without_tags():
+    names = ["scheduler_run_objects", "api_server_run_objects", "config_run_secrets"]
+    assert run_steps(names) == names
+    assert run_steps(names, ["scheduler", "config"], []) == ["scheduler_run_objects", "config_run_secrets"]
+    assert run_steps([], ["all"], []) == []
+
+
+@pytest.mark.parametrize("bad", ["scheduler", "", 3, None])
+def test_run_steps_refuses_names_that_are_not_step_variables(bad):
+    with pytest.raises(AnsibleFilterError, match="run_steps: .* is not a <step>_run_objects"):
+        run_steps([bad])
