@@ -5,7 +5,7 @@
 Real components: the checkout's ``.venv/bin/ansible-playbook`` on small playbooks written here.
 What it must guarantee: extra variables reach the play with their types and never the command
 line, their private file is gone after the run, the caller's Ansible settings do not leak in,
-the recap is read per host, a failed run can fail the test with its tail, and a run past its
+the recap is read per host, the JSON callback's report gives each task's result in order, a failed run can fail the test with its tail, and a run past its
 timeout is killed together with what its tasks started.
 """
 
@@ -99,6 +99,50 @@ def test_expect_ok_fails_with_the_tail_of_the_output(tmp_path):
     assert run.returncode != 0 and run.recap["localhost"]["failed"] == 1
     with pytest.raises(AssertionError, match="the message of the failed task"):
         run_playbook(play, inventory="localhost,", extra_vars=LOCAL, expect_ok=True)
+
+
+def test_the_json_report_gives_each_task_result_in_order(tmp_path):
+    """Three runs of the same task with different values (the case test_role_validation relies on), a
+    warning on stderr before the report (a host pattern that matches nothing), and an ignored failure
+    between ok results."""
+    play = _write(tmp_path, "same-task.yml", """\
+- name: The same task three times
+  hosts: localhost:no_such_host
+  gather_facts: false
+  tasks:
+    - name: Check the value
+      ansible.builtin.assert:
+        that: [value != 'bad']
+        fail_msg: "refused {{ value }}"
+        success_msg: "accepted {{ value }}"
+      vars:
+        value: "{{ item }}"
+      loop: [good]
+    - name: Check the value
+      ansible.builtin.assert:
+        that: [value != 'bad']
+        fail_msg: "refused {{ value }}"
+      vars:
+        value: bad
+      ignore_errors: true
+    - name: Check the value
+      ansible.builtin.assert:
+        that: [value != 'bad']
+        success_msg: "accepted {{ value }}"
+      vars:
+        value: fine
+""")
+    run = run_playbook(play, inventory="localhost,", extra_vars=LOCAL, env=playbook.JSON_CALLBACK, expect_ok=True)
+    assert "[WARNING]" in run.output.split("\n{\n", 1)[0], "no warning before the report: the test would not show it is skipped"
+    tasks = [task for play_report in run.json_report()["plays"] for task in play_report["tasks"]]
+    assert [task["task"]["name"] for task in tasks] == ["Check the value"] * 3
+    results = [task["hosts"]["localhost"] for task in tasks]
+    assert results[0]["results"][0]["msg"] == "accepted good"
+    assert results[1]["failed"] is True and results[1]["msg"] == "refused bad"
+    assert not results[2].get("failed") and results[2]["msg"] == "accepted fine"
+    assert run.json_report()["stats"]["localhost"]["ignored"] == 1
+    with pytest.raises(ValueError, match="no JSON report"):
+        playbook.PlaybookRun(["ansible-playbook"], 0, RECAP_OUTPUT).json_report()
 
 
 def _running(marker):

@@ -2,21 +2,59 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad inventory values fail in the preflight, before anything is written or called, naming the variable.
 
-Real components: ``ansible-playbook site.yml`` from the checkout's .venv, on the local and the cloud
-inventories (render mode; the cloud ones with their no-cloud overrides, and with ``database_manage``
-turned on again where a case checks the settings of a provisioned database), with one bad value
-passed as an extra variable. The preflight (the airflow role's first task: every role's argument
-spec and ``<role>_rules``) must stop the run: non-zero exit, the message names the variable and the
-rule, no task but the preflight ran (so no cloud call, no API request and no file written: nothing
-else had a chance to), no manifest in the render folder, and no secret value in the output.
+Real components: ``ansible-playbook`` from the checkout's .venv with the real site.yml, roles and
+preflight (the airflow role's only task, plugins/action/preflight.py: the argument spec and
+``<role>_rules`` of every role the play imports), on the local and the cloud inventories (render
+mode; the cloud ones with their no-cloud overrides, and with ``database_manage`` or
+``cluster_access_manage`` turned on again where a case checks the settings of what a run would
+provision). Nothing is faked.
+
+The proof is split in two, with a control, because a run of site.yml that the preflight stops is
+almost all ansible-playbook starting and loading the 24 roles (about 1 s of CPU) around the preflight
+itself (about 0.25 s): one site.yml run per case cost 140 s of CPU (over a minute of a 2-core machine)
+for the same checks, while one run for many cases pays the start once and then about 0.35 s a case.
+
+1. ``test_site_yml_stops_before_anything_is_written`` (SITE_RUNS: a case of each inventory, among them
+   cases whose bad value is a secret): ``site.yml`` exactly as a user runs it, the bad value as an extra
+   variable. The run must fail, with a message that names the variable and says "before anything is
+   changed"; no task but the preflight ran (so no cloud call, no API request and no file written:
+   nothing else had a chance to); no manifest in the render folder; no secret value in the output.
+   This proves, end to end, that the preflight is site.yml's first task and stops the run.
+
+2. ``test_preflight_refuses_the_value`` (every case, SITE_RUNS too): a few ansible-playbook runs (per
+   inventory, at most CASES_PER_RUN cases each) of a playbook generated from site.yml itself (parsed,
+   not copied): site.yml's play header, then for each case an ``import_role`` of the airflow role with
+   the case's values as ``vars:`` and ``ignore_errors``, then ``meta: end_play``, then site.yml's tasks
+   unchanged. The play imports the same roles as site.yml, so each preflight checks exactly what it
+   checks there (the control below proves it by the roles the preflight reports). Each case's own
+   preflight result (the JSON stdout callback: every task's result in the order the tasks ran; nothing
+   but the preflights may have run) must be failed, name the variable and say "before anything is
+   changed"; no secret value anywhere in the run's output. Precedence (ansible-core's VariableManager):
+   an ``import_role``'s ``vars:`` are the task variables of the tasks it imports (and the ``vars`` of
+   that role instance), above the inventory, play variables and role variables, below
+   set_fact/include_vars (nothing sets any before the preflight) and extra variables. So the no-cloud
+   overrides are the play's ``vars_files`` here (as extra variables they would beat a case's
+   ``database_manage: true`` or its bad ``storage_efs_file_system_id``), and each case's values win as
+   its extra variables win in its own site.yml run: that each case fails for the reason it names checks
+   it. The generated playbook is private JSON, like the runner's extra-vars files. Its ``playbook_dir``
+   is a temporary folder: only the defaults of the kubeconfig path and of the render folder follow it,
+   and the render folder is set.
+
+3. ``test_preflight_passes_without_a_bad_value`` (control, each generated run): after the cases, the
+   playbook imports the role once more without vars; that preflight must pass and report site.yml's
+   roles. A preflight that refuses everything, or a case's value that leaks into a later import, fails
+   this test.
 """
 
 import concurrent.futures
+import json
 import os
+import re
 
 import pytest
+import yaml
 
-from tests.support import manifests
+from tests.support import manifests, playbook
 
 pytestmark = [pytest.mark.slow]
 
@@ -216,8 +254,31 @@ CASES = [
      "database_tls_mode verify-full cannot be combined with workers_keda_enabled"),
 ]
 
+# Cases that also run site.yml end to end: a case of each inventory; those of the local and the cloud
+# inventories whose bad value is a secret (the sentinel); the Azure one turns the database's provisioning on.
+SITE_RUNS = ("bad_fernet_key", "ca_is_a_private_key", "azure_pgbouncer_on_burstable", "database_host_as_url_with_password")
+
+SITE_YML = os.path.join(manifests.REPOSITORY_ROOT, "site.yml")
+PREFLIGHT_ROLE = "airflow_k8s.cloud.airflow"
 # The only task that may run before the failure: the preflight (the airflow role, site.yml's first step).
-PREFLIGHT_TASKS = ("airflow_k8s.cloud.airflow : Check every setting of the play's roles before anything changes",)
+PREFLIGHT_TASK = "airflow_k8s.cloud.airflow : Check every setting of the play's roles before anything changes"
+# At most this many cases in one run of a generated playbook: the local inventory's cases in two runs,
+# so that the two runs at a time take about as long as each other.
+CASES_PER_RUN = 45
+
+
+def _rule_runs():
+    """``[(name, inventory, cases)]``: the runs of generated playbooks; each case in exactly one."""
+    runs = []
+    for inventory in manifests.INVENTORIES:
+        cases = [case for case in CASES if case[1] == inventory]
+        size = -(-len(cases) // -(-len(cases) // CASES_PER_RUN))
+        chunks = [cases[start:start + size] for start in range(0, len(cases), size)]
+        runs.extend(("%s-%d" % (inventory, number), inventory, chunk) for number, chunk in enumerate(chunks, 1))
+    return runs
+
+
+RULE_RUNS = _rule_runs()
 
 
 def _dag_folders(root):
@@ -232,32 +293,152 @@ def _dag_folders(root):
     return {"{oversized_dags}": oversized, "{empty_dags}": empty}
 
 
+def _values(extra_vars, folders):
+    """A case's values with the folder placeholders replaced by the folders."""
+    return dict((name, folders.get(value, value) if isinstance(value, str) else value) for name, value in extra_vars.items())
+
+
+def _site_play():
+    """site.yml's one play, checked to be of the shape the generated playbook relies on."""
+    with open(SITE_YML, encoding="utf-8") as stream:
+        plays = yaml.safe_load(stream)
+    assert len(plays) == 1, "site.yml has %d plays; the generated playbook follows one" % len(plays)
+    play = plays[0]
+    # Nothing may run before the tasks (pre_tasks, roles), nor variables be loaded relative to site.yml's folder.
+    unexpected = sorted(set(play) & {"pre_tasks", "roles", "vars_files"})
+    assert not unexpected, "site.yml's play has %s: the generated playbook does not follow them" % unexpected
+    first = play["tasks"][0].get("ansible.builtin.import_role") or {}
+    assert first.get("name") == PREFLIGHT_ROLE, "site.yml's first task is not the import of %s: %s" % (PREFLIGHT_ROLE, play["tasks"][0])
+    return play
+
+
+def _site_roles(play):
+    """The collection roles site.yml imports, short names: what the preflight must report it checked."""
+    names = [task["ansible.builtin.import_role"]["name"] for task in play["tasks"] if "ansible.builtin.import_role" in task]
+    return sorted(set(name.split(".")[-1] for name in names))
+
+
+def _preflight_import(name, values=None):
+    task = {"name": name, "ansible.builtin.import_role": {"name": PREFLIGHT_ROLE, "rolespec_validate": False}, "ignore_errors": True}
+    if values is not None:
+        task["vars"] = values
+    return task
+
+
+def _rule_playbook(path, inventory, cases, folders, render_dir):
+    """Write the playbook that checks ``cases`` (of ``inventory``) in one run to ``path``.
+
+    JSON (which is YAML), private like the runner's extra-vars files: it holds the cases' secret values."""
+    site = _site_play()
+    play = dict((key, value) for key, value in site.items() if key != "tasks")
+    play["vars"] = dict(site.get("vars") or {}, sink_render_dir=render_dir)
+    no_cloud = os.path.join(manifests.REPOSITORY_ROOT, "tests", "functional", "vars", "no_cloud_%s.yml" % inventory)
+    if os.path.exists(no_cloud):
+        play["vars_files"] = [no_cloud]
+    checks = [_preflight_import("Case %s" % case_id, _values(extra_vars, folders)) for case_id, _inventory, extra_vars, _variable in cases]
+    checks.append(_preflight_import("Control: no bad value, after the cases"))
+    play["tasks"] = checks + [{"name": "Nothing past the preflights", "ansible.builtin.meta": "end_play"}] + site["tasks"]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        json.dump([play], stream, indent=1)
+
+
+class RuleRun(object):
+    """The run of one generated playbook: ``run`` (PlaybookRun), ``render_dir``, ``cases``."""
+
+    def __init__(self, run, render_dir, cases):
+        self.run, self.render_dir, self.cases = run, render_dir, cases
+        self._results = None
+
+    def results(self):
+        """The preflight's result of each import, in the order they ran: each case's, then the control's.
+        Asserts that nothing but those preflights ran, each on the one host."""
+        if self._results is None:
+            assert self.run.returncode == 0, "the generated playbook failed (exit code %d):\n%s" % (self.run.returncode, self.run.tail())
+            tasks = [task for play in self.run.json_report()["plays"] for task in play["tasks"] if task["hosts"]]
+            ran = [task["task"]["name"] for task in tasks]
+            assert ran == [PREFLIGHT_TASK] * (len(self.cases) + 1), "not the %d preflights, only they: %s" % (len(self.cases) + 1, ran)
+            assert all(len(task["hosts"]) == 1 for task in tasks), "the inventory has several hosts: %s" % tasks[0]["hosts"]
+            self._results = [next(iter(task["hosts"].values())) for task in tasks]
+        return self._results
+
+    def result_of(self, case_id):
+        return self.results()[[case[0] for case in self.cases].index(case_id)]
+
+    def control(self):
+        return self.results()[-1]
+
+
 @pytest.fixture(scope="module")
-def failed_runs(tmp_path_factory):
-    """Run every case, two at a time; {case id: (render folder, PlaybookRun)}."""
+def runs(tmp_path_factory):
+    """Every run, two at a time: ``{"rules": {run name: RuleRun}, "site": {case id: (render folder, PlaybookRun)}}``."""
     root = str(tmp_path_factory.mktemp("validation"))
     folders = _dag_folders(root)
-    results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {}
-        for case_id, inventory, extra_vars, _variable in CASES:
-            folder = os.path.join(root, case_id)
-            extra_vars = dict((name, folders.get(value, value) if isinstance(value, str) else value) for name, value in extra_vars.items())
-            futures[case_id] = (folder, pool.submit(manifests.run_playbook, inventory, folder, extra_vars=extra_vars))
-        for case_id, (folder, future) in futures.items():
-            results[case_id] = (folder, future.result())
-    return results
+        rules = {}
+        # The longest first.
+        for name, inventory, cases in sorted(RULE_RUNS, key=lambda run: -len(run[2])):
+            render_dir, path = os.path.join(root, "render-%s" % name), os.path.join(root, "validate-%s.json" % name)
+            _rule_playbook(path, inventory, cases, folders, render_dir)
+            future = pool.submit(playbook.run_playbook, path, inventory=os.path.join("inventories", inventory), env=playbook.JSON_CALLBACK)
+            rules[name] = (render_dir, cases, future)
+        site = {}
+        for case_id, inventory, extra_vars, _variable in [case for case in CASES if case[0] in SITE_RUNS]:
+            render_dir = os.path.join(root, "render-site-%s" % case_id)
+            site[case_id] = (render_dir, pool.submit(manifests.run_playbook, inventory, render_dir, extra_vars=_values(extra_vars, folders)))
+        return {"rules": dict((name, RuleRun(future.result(), render_dir, cases)) for name, (render_dir, cases, future) in rules.items()),
+                "site": dict((case_id, (render_dir, future.result())) for case_id, (render_dir, future) in site.items())}
+
+
+def _written(render_dir):
+    return manifests.manifest_files(render_dir) if os.path.isdir(render_dir) else []
 
 
 @pytest.mark.parametrize("case_id, inventory, extra_vars, variable", CASES, ids=[case[0] for case in CASES])
-def test_bad_input_fails_before_anything_is_written(failed_runs, case_id, inventory, extra_vars, variable):
-    folder, run = failed_runs[case_id]
+def test_preflight_refuses_the_value(runs, case_id, inventory, extra_vars, variable):
+    name = [run[0] for run in RULE_RUNS if case_id in [case[0] for case in run[2]]][0]
+    rules = runs["rules"][name]
+    result = rules.result_of(case_id)
+    message = result.get("msg") or ""
+    assert result.get("failed") is True, "the preflight on inventories/%s accepted %s: %s" % (inventory, extra_vars, message)
+    assert variable in message, "the failure does not name %s:\n%s" % (variable, message)
+    assert "before anything is changed" in message, "not refused by the preflight:\n%s" % message
+    assert SECRET_SENTINEL not in rules.run.output, "a secret value was echoed in the output of the run %s" % name
+
+
+@pytest.mark.parametrize("name", [run[0] for run in RULE_RUNS])
+def test_preflight_passes_without_a_bad_value(runs, name):
+    rules = runs["rules"][name]
+    control = rules.control()
+    assert not control.get("failed"), "the preflight without a bad value (after the cases) failed:\n%s" % control.get("msg")
+    assert re.match(r"^\d+ roles and \d+ rules checked$", control.get("msg") or ""), control.get("msg")
+    assert sorted(control["roles"]) == _site_roles(_site_play()), "the preflight did not check site.yml's roles: %s" % control["roles"]
+    assert [bool(result.get("failed")) for result in rules.results()] == [True] * len(rules.cases) + [False]
+    stats = rules.run.json_report()["stats"]
+    assert all(counters.get("changed") == 0 for counters in stats.values()), stats
+    assert not _written(rules.render_dir), "manifests were written: %s" % _written(rules.render_dir)
+
+
+@pytest.mark.parametrize("case_id, inventory, extra_vars, variable", [case for case in CASES if case[0] in SITE_RUNS],
+                         ids=[case[0] for case in CASES if case[0] in SITE_RUNS])
+def test_site_yml_stops_before_anything_is_written(runs, case_id, inventory, extra_vars, variable):
+    folder, run = runs["site"][case_id]
     assert run.returncode != 0, "site.yml -i inventories/%s accepted %s:\n%s" % (inventory, extra_vars, run.tail())
     failure = run.output[run.output.find("fatal:"):] if "fatal:" in run.output else run.output
     assert variable in failure, "the failure does not name %s:\n%s" % (variable, run.tail())
-    written = manifests.manifest_files(folder) if os.path.isdir(folder) else []
-    assert not written, "manifests were written before the failure: %s" % written
+    assert not _written(folder), "manifests were written before the failure: %s" % _written(folder)
     assert SECRET_SENTINEL not in run.output, "a secret value was echoed in the failure output"
     ran = [line[len("TASK ["):line.index("]")] for line in run.output.splitlines() if line.startswith("TASK [")]
-    assert all(task.startswith(PREFLIGHT_TASKS) for task in ran), "tasks ran before the preflight stopped the run: %s" % ran
+    assert ran and all(task == PREFLIGHT_TASK for task in ran), "tasks ran before the preflight stopped the run: %s" % ran
     assert "before anything is changed" in failure, "not refused by the preflight:\n%s" % run.tail()
+
+
+def test_the_runs_cover_every_case_and_inventory():
+    """Each case is checked in exactly one generated run; site.yml runs end to end for a case of each
+    inventory, and for one whose bad value is the secret sentinel."""
+    checked = [case[0] for _name, _inventory, cases in RULE_RUNS for case in cases]
+    assert sorted(checked) == sorted(case[0] for case in CASES) and len(set(checked)) == len(CASES)
+    by_id = dict((case[0], case) for case in CASES)
+    assert set(SITE_RUNS) <= set(by_id), set(SITE_RUNS) - set(by_id)
+    assert set(by_id[case_id][1] for case_id in SITE_RUNS) == set(manifests.INVENTORIES)
+    assert any(SECRET_SENTINEL in json.dumps(by_id[case_id][2]) for case_id in SITE_RUNS)

@@ -15,6 +15,10 @@ and Ansible cites a JSON file without quoting its content when a value fails.
 
 A run that takes longer than ``timeout`` is killed with every process it started and raises
 :class:`PlaybookTimeout` (an AssertionError) with the tail of its output.
+
+A test that must tell the results of tasks apart (several runs of the same task) runs with
+``env=JSON_CALLBACK`` and reads :meth:`PlaybookRun.json_report`: every task's result per host, in
+the order the tasks ran, instead of parsing the default callback's text.
 """
 
 import json
@@ -32,6 +36,8 @@ ANSIBLE_PLAYBOOK = os.path.join(VENV_BIN, "ansible-playbook")
 DEFAULT_TIMEOUT = 1800
 # What ``clean_env`` drops from the caller's environment: Ansible and kubernetes.core settings.
 CALLER_SETTINGS = ("ANSIBLE_", "K8S_AUTH_")
+# The stdout callback of :meth:`PlaybookRun.json_report` (ansible.posix, bundled with the ``ansible`` package).
+JSON_CALLBACK = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
 _RECAP_LINE = re.compile(r"^(?P<host>\S+)\s*:\s*(?P<counts>(?:[a-z_]+=\d+\s*)+)$", re.MULTILINE)
 
 
@@ -72,6 +78,17 @@ class PlaybookRun(object):
             elif line.startswith("changed: "):
                 changed.append("%s: %s" % (task, line[len("changed: "):]))
         return changed
+
+    def json_report(self):
+        """The report of a run with ``env=JSON_CALLBACK``: ``{"plays": [{"play": ..., "tasks": [{"task": {"name": ...},
+        "hosts": {host: result}}, ...]}], "stats": {host: counters}}``, tasks in the order they ran. The callback
+        prints it as one indented JSON document at the end; what Ansible printed on stderr before it (warnings,
+        merged into the output) is skipped. ValueError when the output holds no report (e.g. the playbook did not load)."""
+        match = re.search(r"^\{$", self.output, re.MULTILINE)
+        if match is None:
+            raise ValueError("no JSON report in the output of %s:\n%s" % (" ".join(self.args), self.tail()))
+        report, _end = json.JSONDecoder().raw_decode(self.output, match.start())
+        return report
 
     def tail(self, lines=60):
         """The last ``lines`` lines of the output, for an assertion message."""
