@@ -23,6 +23,12 @@ rendering itself:
   Jinja versions, the environment's syntax settings and extensions, backslash escaping); Jinja
   checks its own and Python's bytecode versions.
 
+The same cache serves every template engine of the run once :func:`install_compile_cache` ran
+(the preflight's action plugin calls it when the controller imports it, before the first worker
+is forked): ansible-core renders each role variable that is a template, and each conditional
+(``when``, ``assert``), by compiling it, in every worker process anew; a profile of a render
+showed about half of the workers' CPU time in Jinja's compiler.
+
 Controller side only (lookup and action plugins). It uses ansible-core's internal templating
 modules (pinned by requirements.txt: ansible-core 2.19); a template with overrides in its header
 or a debugging environment compiles the ordinary way.
@@ -33,11 +39,14 @@ from __future__ import annotations
 import hashlib
 from collections import ChainMap
 
+from jinja2 import __version__ as jinja2_version, nodes
 from jinja2.bccache import FileSystemBytecodeCache
+from jinja2.environment import TemplateExpression
+from jinja2.parser import Parser
 
 from ansible import __version__ as ansible_core_version
-from ansible._internal._templating._engine import TemplateOptions
-from ansible._internal._templating._jinja_bits import TemplateOverrides, _TemplateCompileContext
+from ansible._internal._templating._engine import TemplateEngine, TemplateOptions
+from ansible._internal._templating._jinja_bits import AnsibleTemplateExpression, TemplateOverrides, _TemplateCompileContext
 from ansible._internal._templating._lazy_containers import _AnsibleLazyTemplateMixin, lazify_container
 from ansible._internal._templating._utils import TemplateContext
 
@@ -55,52 +64,128 @@ def _bytecode_cache():
     return _BYTECODE_CACHE[0]
 
 
+def _code_name(value):
+    """A setting that may be a function, by the function's name (its address changes with every process)."""
+    return "%s.%s" % (value.__module__, value.__qualname__) if callable(value) else repr(value)
+
+
 def _environment_key(env):
     """What of the environment changes the code Jinja generates for a template."""
     settings = (env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
                 env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
                 env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
-                sorted(env.extensions), type(env).__module__, type(env).__qualname__, ansible_core_version)
+                sorted(env.extensions), type(env).__module__, type(env).__qualname__, ansible_core_version, jinja2_version,
+                env.optimized, env.is_async, _code_name(env.finalize), _code_name(env.autoescape))
     return repr(settings)
+
+
+def _cached_compile(engine, template, options, compile_template):
+    """``compile_template(template, options)`` (ansible-core's), once per template text per process, through
+    Jinja's bytecode cache: the cached code of an identical text compiled under the same settings."""
+    env = engine.environment
+    if options.overrides is not TemplateOverrides.DEFAULT or getattr(env, "_debuggable_template_source", False):
+        return compile_template(template, options)
+    text = str(template)
+    name = hashlib.sha256(("%s\n%s\n%s" % (_env_key(env), options.escape_backslashes, text)).encode("utf-8")).hexdigest()
+    found = _COMPILED.get(name)
+    if found is not None:
+        return found
+    try:
+        stripped, overlay = engine._create_overlay(template, options.overrides)
+        if overlay is not env:  # overrides in the template's header
+            return compile_template(template, options)
+        cache = _bytecode_cache()
+        bucket = cache.get_bucket(env, name, None, text) if cache else None
+        if bucket is None or bucket.code is None:
+            with _TemplateCompileContext(escape_backslashes=options.escape_backslashes):
+                code = env.compile(stripped)
+            if bucket is not None:
+                bucket.code = code
+                cache.set_bucket(bucket)
+        else:
+            code = bucket.code
+        result = env.template_class.from_code(env, code, env.make_globals(None), None)
+    except Exception:  # pylint: disable=broad-except
+        # ansible-core's own path reports a broken template with its origin, when it is rendered.
+        return compile_template(template, options)
+    _COMPILED[name] = result
+    return result
+
+
+def _env_key(env):
+    key = env.__dict__.get("_airflow_k8s_cloud_key")
+    if key is None:
+        key = env.__dict__["_airflow_k8s_cloud_key"] = _environment_key(env)
+    return key
+
+
+def _cached_expression(engine, expression, options, compile_expression):
+    """``compile_expression(expression, options)`` (ansible-core's, for conditionals such as ``when``
+    and ``assert``), once per expression per process, through the bytecode cache. The code is what
+    Jinja's ``Environment.compile_expression`` generates: the expression assigned to ``result``."""
+    env = engine.environment
+    if getattr(env, "_debuggable_template_source", False):
+        return compile_expression(expression, options)
+    text = str(expression)
+    name = hashlib.sha256(("expression\n%s\n%s\n%s" % (_env_key(env), options.escape_backslashes, text)).encode("utf-8")).hexdigest()
+    found = _COMPILED.get(name)
+    if found is not None:
+        return found
+    try:
+        cache = _bytecode_cache()
+        bucket = cache.get_bucket(env, name, None, text) if cache else None
+        if bucket is None or bucket.code is None:
+            with _TemplateCompileContext(escape_backslashes=options.escape_backslashes):
+                parser = Parser(env, text, state="variable")
+                expr = parser.parse_expression()
+                if not parser.stream.eos:
+                    raise ValueError("chunk after expression")
+                expr.set_environment(env)
+                code = env.compile(nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1))
+            if bucket is not None:
+                bucket.code = code
+                cache.set_bucket(bucket)
+        else:
+            code = bucket.code
+        template = env.template_class.from_code(env, code, env.make_globals(None), None)
+        result = AnsibleTemplateExpression(TemplateExpression(template, False))
+    except Exception:  # pylint: disable=broad-except
+        # ansible-core's own path reports a broken expression as it always does.
+        return compile_expression(expression, options)
+    _COMPILED[name] = result
+    return result
 
 
 def _compile_once(engine):
     """Make ``engine`` compile each template text once per process, through the bytecode cache."""
     compile_template = engine._compile_template
-    env = engine.environment
-    # What of the environment changes the generated code: the same for every template of this engine.
-    env_key = _environment_key(env)
+    engine._compile_template = lambda template, options: _cached_compile(engine, template, options, compile_template)
 
-    def compiled(template, options):
-        if options.overrides is not TemplateOverrides.DEFAULT or getattr(env, "_debuggable_template_source", False):
-            return compile_template(template, options)
-        text = str(template)
-        name = hashlib.sha256(("%s\n%s\n%s" % (env_key, options.escape_backslashes, text)).encode("utf-8")).hexdigest()
-        found = _COMPILED.get(name)
-        if found is not None:
-            return found
-        try:
-            stripped, overlay = engine._create_overlay(template, options.overrides)
-            if overlay is not env:  # overrides in the template's header
-                return compile_template(template, options)
-            cache = _bytecode_cache()
-            bucket = cache.get_bucket(env, name, None, text) if cache else None
-            if bucket is None or bucket.code is None:
-                with _TemplateCompileContext(escape_backslashes=options.escape_backslashes):
-                    code = env.compile(stripped)
-                if bucket is not None:
-                    bucket.code = code
-                    cache.set_bucket(bucket)
-            else:
-                code = bucket.code
-            result = env.template_class.from_code(env, code, env.make_globals(None), None)
-        except Exception:  # pylint: disable=broad-except
-            # ansible-core's own path reports a broken template with its origin, when it is rendered.
-            return compile_template(template, options)
-        _COMPILED[name] = result
-        return result
 
-    engine._compile_template = compiled
+def install_compile_cache():
+    """Make every template engine of this process, and of the worker processes it forks from now on,
+    compile through the cache (ansible-core's ``TemplateEngine._compile_template``, wrapped).
+
+    Called when the preflight's action plugin is imported: the linear strategy imports the action
+    plugin of every task in the controller's main process, before it forks the worker that runs the
+    task, so the first task of site.yml installs it for the whole run. Without it each worker
+    process compiled every variable expression it rendered (the roles' defaults and vars are
+    templates): about half of the CPU time of a render. Idempotent; the code it produces for a
+    template is the code ansible-core's own compile produces (same environment, same text)."""
+    original = TemplateEngine._compile_template
+    if getattr(original, "airflow_k8s_cloud_cache", False):
+        return
+    original_expression = TemplateEngine._compile_expression
+
+    def compile_template(self, template, options):
+        return _cached_compile(self, template, options, lambda template, options: original(self, template, options))
+
+    def compile_expression(self, expression, options):
+        return _cached_expression(self, expression, options, lambda expression, options: original_expression(self, expression, options))
+
+    compile_template.airflow_k8s_cloud_cache = True
+    TemplateEngine._compile_template = compile_template
+    TemplateEngine._compile_expression = compile_expression
 
 
 def _flat(layers):

@@ -129,3 +129,48 @@ def test_a_broken_template_fails_as_ansible_core_reports_it():
 def test_without_a_private_folder_it_compiles_in_memory(monkeypatch):
     monkeypatch.setattr(templating, "_BYTECODE_CACHE", [None])
     assert templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES).template(TEMPLATE) == EXPECTED
+
+
+@pytest.fixture()
+def installed(monkeypatch):
+    """install_compile_cache() for this test only: ansible-core's two compile functions restored afterwards."""
+    monkeypatch.setattr(_engine.TemplateEngine, "_compile_template", _engine.TemplateEngine._compile_template)
+    monkeypatch.setattr(_engine.TemplateEngine, "_compile_expression", _engine.TemplateEngine._compile_expression)
+    templating.install_compile_cache()
+    templating.install_compile_cache()  # idempotent: wraps once
+
+
+CONDITIONALS = [("number | int > 41", True), ("base == 'airflow' and derived is match('AIR')", True),
+                ("'x\\\\y' | length == 3", True), ("filler_1 in ['value 2']", False)]
+
+
+def test_installed_every_engine_renders_what_ansible_core_renders_and_compiles_each_text_once(installed, monkeypatch):
+    """After install_compile_cache(), a plain Templar (as a task's) compiles through the cache: the same
+    results, templates and conditionals compiled once per process, then loaded from the bytecode cache."""
+    assert getattr(_engine.TemplateEngine._compile_template, "airflow_k8s_cloud_cache", False)
+    plain = Templar(loader=DataLoader(), variables=VARIABLES)
+    assert plain.template(TEMPLATE) == EXPECTED
+    assert [plain.evaluate_conditional(trust_as_template(case[0])) for case in CONDITIONALS] == [case[1] for case in CONDITIONALS]
+    compiled = len(templating._COMPILED)
+    assert compiled == 4 + len(CONDITIONALS)
+    # A new process: nothing in memory; Jinja's compiler must not run, the code comes from the folder.
+    monkeypatch.setattr(templating, "_COMPILED", {})
+    monkeypatch.setattr(type(plain._engine.environment), "compile",
+                        lambda *args, **kwargs: pytest.fail("compiled although the bytecode cache holds the code"))
+    again = Templar(loader=DataLoader(), variables=VARIABLES)
+    assert again.template(TEMPLATE) == EXPECTED
+    assert [again.evaluate_conditional(trust_as_template(case[0])) for case in CONDITIONALS] == [case[1] for case in CONDITIONALS]
+    assert len(templating._COMPILED) == compiled
+
+
+@pytest.mark.parametrize("broken", ["number >", "base base", "undefined_variable_xyz > 1"])
+def test_installed_a_broken_conditional_fails_as_ansible_core_reports_it(broken, monkeypatch):
+    plain = Templar(loader=DataLoader(), variables=VARIABLES)
+    with pytest.raises(Exception) as expected:
+        plain.evaluate_conditional(trust_as_template(broken))
+    monkeypatch.setattr(_engine.TemplateEngine, "_compile_template", _engine.TemplateEngine._compile_template)
+    monkeypatch.setattr(_engine.TemplateEngine, "_compile_expression", _engine.TemplateEngine._compile_expression)
+    templating.install_compile_cache()
+    with pytest.raises(type(expected.value)) as got:
+        Templar(loader=DataLoader(), variables=VARIABLES).evaluate_conditional(trust_as_template(broken))
+    assert str(got.value) == str(expected.value)
