@@ -28,6 +28,7 @@ The same cache serves every template engine of the run once :func:`install_compi
 is forked): ansible-core renders each role variable that is a template, and each conditional
 (``when``, ``assert``), by compiling it, in every worker process anew; a profile of a render
 showed about half of the workers' CPU time in Jinja's compiler.
+Only templates read from this collection's own files go to the cache on disk (:func:`_ours`).
 
 Controller side only (lookup and action plugins). It uses ansible-core's internal templating
 modules (pinned by requirements.txt: ansible-core 2.19); a template with overrides in its header
@@ -37,6 +38,7 @@ or a debugging environment compiles the ordinary way.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import ChainMap
 
 from jinja2 import __version__ as jinja2_version, nodes
@@ -49,6 +51,7 @@ from ansible._internal._templating._engine import TemplateEngine, TemplateOption
 from ansible._internal._templating._jinja_bits import AnsibleTemplateExpression, TemplateOverrides, _TemplateCompileContext
 from ansible._internal._templating._lazy_containers import _AnsibleLazyTemplateMixin, lazify_container
 from ansible._internal._templating._utils import TemplateContext
+from ansible._internal._datatag._tags import Origin
 
 # Compiled templates of this process, by cache key.
 _COMPILED = {}
@@ -62,6 +65,19 @@ def _bytecode_cache():
         except (OSError, RuntimeError):  # no private temporary folder: compile in memory only
             _BYTECODE_CACHE.append(None)
     return _BYTECODE_CACHE[0]
+
+
+# The collection's own files (roles, templates): only templates read from them are kept on disk.
+_COLLECTION_ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def _ours(template):
+    """Whether ``template`` was read from a file of this collection (ansible-core tags every string it
+    reads with its origin). Only those go to the bytecode cache on disk: a template from an inventory,
+    a playbook or another collection, which could hold a secret as a literal, compiles in memory only."""
+    origin = Origin.get_tag(template)
+    path = getattr(origin, "path", None)
+    return bool(path) and os.path.realpath(path).startswith(_COLLECTION_ROOT + os.sep)
 
 
 def _code_name(value):
@@ -94,7 +110,7 @@ def _cached_compile(engine, template, options, compile_template):
         stripped, overlay = engine._create_overlay(template, options.overrides)
         if overlay is not env:  # overrides in the template's header
             return compile_template(template, options)
-        cache = _bytecode_cache()
+        cache = _bytecode_cache() if _ours(template) else None
         bucket = cache.get_bucket(env, name, None, text) if cache else None
         if bucket is None or bucket.code is None:
             with _TemplateCompileContext(escape_backslashes=options.escape_backslashes):
@@ -132,7 +148,7 @@ def _cached_expression(engine, expression, options, compile_expression):
     if found is not None:
         return found
     try:
-        cache = _bytecode_cache()
+        cache = _bytecode_cache() if _ours(expression) else None
         bucket = cache.get_bucket(env, name, None, text) if cache else None
         if bucket is None or bucket.code is None:
             with _TemplateCompileContext(escape_backslashes=options.escape_backslashes):

@@ -11,20 +11,31 @@ in a temporary folder; only counters are wrapped around ansible-core's own funct
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import os
+
 import pytest
 from jinja2.bccache import FileSystemBytecodeCache
 
+from ansible._internal._datatag._tags import Origin
 from ansible._internal._templating import _engine, _lazy_containers
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils import templating
 
+# Templates as ansible-core reads them from a file of this collection (tagged with their origin):
+# only those are kept in the bytecode cache on disk.
+OURS = Origin(path=os.path.join(templating._COLLECTION_ROOT, "roles", "airflow", "vars", "main.yml"), line_num=1)
+
+
+def ours(text):
+    return OURS.tag(trust_as_template(text))
+
+
 # A play's worth of variables: many plain ones, and a few whose values are templates themselves.
 FILLER = dict(("filler_%d" % index, "value %d" % index) for index in range(800))
-VARIABLES = dict(FILLER, base=trust_as_template("{{ 'air' ~ 'flow' }}"), derived=trust_as_template("{{ base | upper }}-{{ base }}"),
-                 number=trust_as_template("{{ 40 + 2 }}"))
-TEMPLATE = trust_as_template("{{ derived }} {{ base }} {{ number | int + 1 }} {{ derived | length }} {{ base }}")
+VARIABLES = dict(FILLER, base=ours("{{ 'air' ~ 'flow' }}"), derived=ours("{{ base | upper }}-{{ base }}"), number=ours("{{ 40 + 2 }}"))
+TEMPLATE = ours("{{ derived }} {{ base }} {{ number | int + 1 }} {{ derived | length }} {{ base }}")
 EXPECTED = "AIRFLOW-airflow airflow 43 15 airflow"
 
 
@@ -150,7 +161,7 @@ def test_installed_every_engine_renders_what_ansible_core_renders_and_compiles_e
     assert getattr(_engine.TemplateEngine._compile_template, "airflow_k8s_cloud_cache", False)
     plain = Templar(loader=DataLoader(), variables=VARIABLES)
     assert plain.template(TEMPLATE) == EXPECTED
-    assert [plain.evaluate_conditional(trust_as_template(case[0])) for case in CONDITIONALS] == [case[1] for case in CONDITIONALS]
+    assert [plain.evaluate_conditional(ours(case[0])) for case in CONDITIONALS] == [case[1] for case in CONDITIONALS]
     compiled = len(templating._COMPILED)
     assert compiled == 4 + len(CONDITIONALS)
     # A new process: nothing in memory; Jinja's compiler must not run, the code comes from the folder.
@@ -159,7 +170,7 @@ def test_installed_every_engine_renders_what_ansible_core_renders_and_compiles_e
                         lambda *args, **kwargs: pytest.fail("compiled although the bytecode cache holds the code"))
     again = Templar(loader=DataLoader(), variables=VARIABLES)
     assert again.template(TEMPLATE) == EXPECTED
-    assert [again.evaluate_conditional(trust_as_template(case[0])) for case in CONDITIONALS] == [case[1] for case in CONDITIONALS]
+    assert [again.evaluate_conditional(ours(case[0])) for case in CONDITIONALS] == [case[1] for case in CONDITIONALS]
     assert len(templating._COMPILED) == compiled
 
 
@@ -174,3 +185,16 @@ def test_installed_a_broken_conditional_fails_as_ansible_core_reports_it(broken,
     with pytest.raises(type(expected.value)) as got:
         Templar(loader=DataLoader(), variables=VARIABLES).evaluate_conditional(trust_as_template(broken))
     assert str(got.value) == str(expected.value)
+
+
+def test_only_the_collections_own_templates_are_kept_on_disk(private_caches, installed):
+    """A template from elsewhere (an inventory value, another collection's task: it could hold a secret as
+    a literal) compiles once per process in memory, and never reaches the bytecode folder."""
+    elsewhere = Origin(path="/srv/inventories/prod/group_vars/all.yml", line_num=3).tag(trust_as_template("{{ 'hunter' ~ '2' }}"))
+    plain = Templar(loader=DataLoader(), variables={})
+    assert plain.template(elsewhere) == "hunter2"
+    assert plain.template(trust_as_template("{{ 'no' ~ 'origin' }}")) == "noorigin"
+    assert list(private_caches.iterdir()) == []
+    assert len(templating._COMPILED) == 2
+    assert plain.template(ours("{{ 'own' }}")) == "own"
+    assert len(list(private_caches.iterdir())) == 1
