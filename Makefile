@@ -5,9 +5,9 @@
 PYTHON      ?= python3
 VENV        ?= .venv
 INVENTORY   ?= inventories/local
-# Every core (pytest-xdist; whole files per worker, so module fixtures are built once) and the
-# slowest tests listed at the end.
-PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
+# Every core (pytest-xdist; whole files per worker, so module fixtures are built once, in collection
+# order: tests/conftest.py starts the longest files first) and the slowest tests listed at the end.
+PYTEST_ARGS ?= -n auto --dist loadfile --no-loadscope-reorder --durations=30
 
 BIN := $(VENV)/bin
 

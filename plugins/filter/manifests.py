@@ -27,6 +27,15 @@ def k8s_object_problems(objects, variable="sink_run_objects", secrets=None):
     return manifests.object_problems(objects, variable, secrets)
 
 
+def k8s_checked_objects(objects, variable="sink_run_objects", secrets=None):
+    """``objects`` as they are when every object is usable; otherwise fails, naming each unusable one
+    (:func:`k8s_object_problems`), so that the task using them writes nothing."""
+    problems = manifests.object_problems(objects, variable, secrets)
+    if problems:
+        raise AnsibleFilterError("The run's objects are unusable, nothing was written: %s." % "; ".join(problems))
+    return objects
+
+
 def _plural(count, word):
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
@@ -236,6 +245,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "k8s_checked_objects": k8s_checked_objects,
             "k8s_failed_jobs": k8s_failed_jobs,
             "k8s_object_problems": k8s_object_problems,
             "k8s_rollout_pending": k8s_rollout_pending,

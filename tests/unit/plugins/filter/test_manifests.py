@@ -17,7 +17,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.airflow_k8s.cloud.plugins.filter.manifests import (
-    FilterModule, k8s_failed_jobs, k8s_object_problems, k8s_rollout_pending, k8s_rollout_state, k8s_rollout_waits, k8s_wait_groups,
+    FilterModule, k8s_checked_objects, k8s_failed_jobs, k8s_object_problems, k8s_rollout_pending, k8s_rollout_state, k8s_rollout_waits, k8s_wait_groups,
     run_steps, secret_data, sink_report, spec_hash_name)
 
 
@@ -36,7 +36,7 @@ def entry(kind, name, changed=False, rollout=None, secret=False, component="c"):
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_state",
                                              "k8s_rollout_waits", "secret_data", "sink_report", "spec_hash_name",
-                                             "k8s_wait_groups", "k8s_rollout_pending", "k8s_failed_jobs", "run_steps"}
+                                             "k8s_wait_groups", "k8s_rollout_pending", "k8s_failed_jobs", "run_steps", "k8s_checked_objects"}
 
 
 def test_object_problems_name_the_variable_component_and_position():
@@ -276,3 +276,21 @@ def test_run_steps_keeps_the_order_and_defaults_to_a_run_without_tags():
 def test_run_steps_refuses_names_that_are_not_step_variables(bad):
     with pytest.raises(AnsibleFilterError, match="run_steps: .* is not a <step>_run_objects"):
         run_steps([bad])
+
+
+def test_checked_objects_pass_through_unchanged_or_fail_naming_every_problem():
+    good = {"scheduler": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}]}
+    assert k8s_checked_objects(good, "sink_run_objects", False) is good
+    bad = dict(good, secrets=[{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "djE="}}],
+               api_server=[{"apiVersion": "v1", "kind": "Service", "metadata": {}}])
+    with pytest.raises(AnsibleFilterError) as failed:
+        k8s_checked_objects(bad, "sink_run_objects", False)
+    message = str(failed.value)
+    assert message.startswith("The run's objects are unusable, nothing was written: ")
+    assert "sink_run_objects.api_server[0] needs metadata.name" in message
+    assert "sink_run_objects.secrets[0] is a Secret" in message
+    assert "djE=" not in message
+    secrets = {"secrets": bad["secrets"]}
+    assert k8s_checked_objects(secrets, "sink_run_secrets", True) is secrets
+    with pytest.raises(AnsibleFilterError, match=r"sink_run_secrets\.demo\[0\] is not a Secret"):
+        k8s_checked_objects({"demo": good["scheduler"]}, "sink_run_secrets", True)
