@@ -120,15 +120,20 @@ class LookupModule(LookupBase):
         if self.get_option("parse") or not isinstance(name, str) or not name or os.sep in name or set(term) - {"file", "role"}:
             raise AnsibleLookupError("manifests: a file term is {file: <name in the role's files/ folder>, role: <role>}, with parse=false;"
                                      " got %r" % (term,))
+        # Without trailing whitespace, as ansible.builtin.file returns it.
+        return self._loader.get_text_file_contents(self._find(variables, role, "files", name, "file")).rstrip()
+
+    def _find(self, variables, role, folder, name, what):
+        """The path of ``name`` in ``folder`` (templates, files) of ``role`` (a role of this collection),
+        or without a role where M(ansible.builtin.template) would look, from the task's role."""
         if role:
-            found = os.path.join(preflight.ROLES_DIR, role, "files", name)
+            found = os.path.join(preflight.ROLES_DIR, role, folder, name)
             found = found if os.path.isfile(found) else None
         else:
-            found = self.find_file_in_search_path(variables, "files", name)
+            found = self.find_file_in_search_path(variables, folder, name)
         if not found:
-            raise AnsibleLookupError("manifests: the file %s could not be found" % name)
-        # Without trailing whitespace, as ansible.builtin.file returns it.
-        return self._loader.get_text_file_contents(found).rstrip()
+            raise AnsibleLookupError("manifests: the %s %s could not be found" % (what, name))
+        return found
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
@@ -148,14 +153,8 @@ class LookupModule(LookupBase):
             if not isinstance(name, str) or not name or not isinstance(own_vars, dict) or not isinstance(role, (str, type(None))):
                 raise AnsibleLookupError("manifests: each term is a template file name or {template: <name>, vars: {...}, role: <role>},"
                                          " got %r" % (term,))
-            if role:
-                # A template another role of this collection shares (the airflow role's workload model).
-                found = os.path.join(preflight.ROLES_DIR, role, "templates", name)
-                found = found if os.path.isfile(found) else None
-            else:
-                found = self.find_file_in_search_path(variables, "templates", name)
-            if not found:
-                raise AnsibleLookupError("manifests: the template %s could not be found" % name)
+            # With a role: that role's templates/ (the role of a data variable, or the airflow role's shared workload model).
+            found = self._find(variables, role, "templates", name, "template")
             source = trust_as_template(self._loader.get_text_file_contents(found))
             ansible_vars = _template_vars.generate_ansible_template_vars(
                 path=name, fullpath=found, include_ansible_managed="ansible_managed" not in variables)

@@ -95,6 +95,20 @@ def _environment_key(env):
     return repr(settings)
 
 
+def _code(env, name, source, generate):
+    """The compiled code of ``source`` (cache key ``name``): from the bytecode cache if the source is this
+    collection's own (:func:`_ours`) and was compiled before, else ``generate()``, stored for next time."""
+    cache = _bytecode_cache() if _ours(source) else None
+    bucket = cache.get_bucket(env, name, None, str(source)) if cache else None
+    if bucket is not None and bucket.code is not None:
+        return bucket.code
+    code = generate()
+    if bucket is not None:
+        bucket.code = code
+        cache.set_bucket(bucket)
+    return code
+
+
 def _cached_compile(engine, template, options, compile_template):
     """``compile_template(template, options)`` (ansible-core's), once per template text per process, through
     Jinja's bytecode cache: the cached code of an identical text compiled under the same settings."""
@@ -110,17 +124,11 @@ def _cached_compile(engine, template, options, compile_template):
         stripped, overlay = engine._create_overlay(template, options.overrides)
         if overlay is not env:  # overrides in the template's header
             return compile_template(template, options)
-        cache = _bytecode_cache() if _ours(template) else None
-        bucket = cache.get_bucket(env, name, None, text) if cache else None
-        if bucket is None or bucket.code is None:
+
+        def generate():
             with _TemplateCompileContext(escape_backslashes=options.escape_backslashes):
-                code = env.compile(stripped)
-            if bucket is not None:
-                bucket.code = code
-                cache.set_bucket(bucket)
-        else:
-            code = bucket.code
-        result = env.template_class.from_code(env, code, env.make_globals(None), None)
+                return env.compile(stripped)
+        result = env.template_class.from_code(env, _code(env, name, template, generate), env.make_globals(None), None)
     except Exception:  # pylint: disable=broad-except
         # ansible-core's own path reports a broken template with its origin, when it is rendered.
         return compile_template(template, options)
@@ -148,22 +156,16 @@ def _cached_expression(engine, expression, options, compile_expression):
     if found is not None:
         return found
     try:
-        cache = _bytecode_cache() if _ours(expression) else None
-        bucket = cache.get_bucket(env, name, None, text) if cache else None
-        if bucket is None or bucket.code is None:
+
+        def generate():
             with _TemplateCompileContext(escape_backslashes=options.escape_backslashes):
                 parser = Parser(env, text, state="variable")
                 expr = parser.parse_expression()
                 if not parser.stream.eos:
                     raise ValueError("chunk after expression")
                 expr.set_environment(env)
-                code = env.compile(nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1))
-            if bucket is not None:
-                bucket.code = code
-                cache.set_bucket(bucket)
-        else:
-            code = bucket.code
-        template = env.template_class.from_code(env, code, env.make_globals(None), None)
+                return env.compile(nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1))
+        template = env.template_class.from_code(env, _code(env, name, expression, generate), env.make_globals(None), None)
         result = AnsibleTemplateExpression(TemplateExpression(template, False))
     except Exception:  # pylint: disable=broad-except
         # ansible-core's own path reports a broken expression as it always does.
