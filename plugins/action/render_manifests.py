@@ -41,13 +41,7 @@ class ActionModule(InProcessModuleAction):
 
     def in_process(self):
         """Only where the module process would be this process's twin: local, same user, same environment."""
-        environments = self._task.environment
-        if not isinstance(environments, list):
-            environments = [environments]
-        return (super(ActionModule, self).in_process()
-                and getattr(self._connection, "transport", None) == "local"
-                and not self._play_context.become
-                and not any(environments))
+        return self.local_twin()
 
     def compute(self, params, no_log_values):
         if not manifests.HAS_YAML:

@@ -6,13 +6,10 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import base64
-import binascii
 import hashlib
 import json
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
 
@@ -119,65 +116,6 @@ def k8s_rollout_waits(result):
             if obj.get("kind") in ROLLOUT_KINDS and (obj.get("changed") or obj.get("rollout") != "ready")]
 
 
-def k8s_wait_groups(waits):
-    """The waits of :func:`k8s_rollout_waits` grouped for one list call each: one group per
-    apiVersion, kind and namespace, ``{apiVersion, kind, namespace, names}``, in first-seen order."""
-    if not isinstance(waits, (list, tuple)):
-        raise AnsibleFilterError("k8s_wait_groups needs the list k8s_rollout_waits returns")
-    groups = []
-    for wait in waits:
-        if not isinstance(wait, dict) or not wait.get("kind") or not wait.get("name"):
-            raise AnsibleFilterError("k8s_wait_groups: each wait needs kind and name, got %r" % (wait,))
-        key = dict(apiVersion=wait.get("apiVersion"), kind=wait["kind"], namespace=wait.get("namespace") or "")
-        group = next((group for group in groups if all(group[name] == value for name, value in key.items())), None)
-        if group is None:
-            group = dict(key, names=[])
-            groups.append(group)
-        if wait["name"] not in group["names"]:
-            group["names"].append(wait["name"])
-    return groups
-
-
-def k8s_rollout_pending(resources, group):
-    """The names of ``group`` (one of :func:`k8s_wait_groups`) that are not done yet in
-    ``resources`` (a k8s_info list of that kind and namespace): a workload until its rollout is
-    ready, a Job until it completed or failed (a failed Job is done waiting; verify reports it)."""
-    if not isinstance(group, dict) or not isinstance(group.get("names"), list):
-        raise AnsibleFilterError("k8s_rollout_pending needs a group of k8s_wait_groups")
-    done = ("ready", "failed") if group.get("kind") == "Job" else ("ready",)
-    # Items of a list answer carry no kind of their own: they are of the group's kind.
-    states = dict(((obj.get("metadata") or {}).get("name"), manifests.rollout_state(dict(obj, kind=group.get("kind"))))
-                  for obj in resources or [] if isinstance(obj, dict) and obj.get("kind", group.get("kind")) == group.get("kind"))
-    return [name for name in group["names"] if states.get(name) not in done]
-
-
-def k8s_failed_jobs(waited):
-    """The failed Jobs among the registered results of verify's wait (a loop over
-    :func:`k8s_wait_groups`, each result with ``item`` and ``resources``): ``[{namespace, name, message}]``,
-    the message from the Job's Failed condition."""
-    if not isinstance(waited, (list, tuple)):
-        raise AnsibleFilterError("k8s_failed_jobs needs the results of the wait loop")
-    failed = []
-    for result in waited:
-        group = (result or {}).get("item") or {}
-        if group.get("kind") != "Job":
-            continue
-        for job in result.get("resources") or []:
-            metadata = job.get("metadata") or {}
-            if metadata.get("name") in group.get("names", []) and manifests.rollout_state(dict(job, kind="Job")) == "failed":
-                messages = [condition.get("message") or "" for condition in (job.get("status") or {}).get("conditions") or []
-                            if condition.get("type") == "Failed"]
-                failed.append({"namespace": metadata.get("namespace"), "name": metadata.get("name"), "message": " ".join(messages).strip()})
-    return failed
-
-
-def k8s_rollout_state(obj):
-    """``ready``, ``pending`` or ``failed`` for a workload or Job as the server returned it; None for other kinds."""
-    if not isinstance(obj, dict):
-        raise AnsibleFilterError("k8s_rollout_state needs a Kubernetes object")
-    return manifests.rollout_state(obj)
-
-
 def secret_data(secrets, names=None):
     """Stored Secrets by name, each a mapping of key to decoded value: ``{name: {key: value}}``.
 
@@ -187,21 +125,10 @@ def secret_data(secrets, names=None):
     """
     if not isinstance(secrets, (list, tuple)):
         raise AnsibleFilterError("secret_data needs a list of Secret objects")
-    stored = {}
-    for secret in secrets:
-        if not isinstance(secret, dict) or secret.get("kind", "Secret") != "Secret":
-            continue
-        name = (secret.get("metadata") or {}).get("name")
-        if not name or (names is not None and name not in names):
-            continue
-        values = {}
-        for key, encoded in (secret.get("data") or {}).items():
-            try:
-                values[key] = to_text(base64.b64decode(to_text(encoded), validate=True), errors="strict")
-            except (binascii.Error, TypeError, ValueError, UnicodeError):
-                raise AnsibleFilterError("Secret %s, key %s: the stored value is not base64-encoded UTF-8 text" % (name, key))
-        stored[name] = values
-    return stored
+    try:
+        return manifests.decoded_secrets(secrets, names)
+    except ValueError as error:
+        raise AnsibleFilterError(str(error))
 
 
 def spec_hash_name(obj, length=8):
@@ -246,12 +173,8 @@ class FilterModule(object):
     def filters(self):
         return {
             "k8s_checked_objects": k8s_checked_objects,
-            "k8s_failed_jobs": k8s_failed_jobs,
             "k8s_object_problems": k8s_object_problems,
-            "k8s_rollout_pending": k8s_rollout_pending,
-            "k8s_rollout_state": k8s_rollout_state,
             "k8s_rollout_waits": k8s_rollout_waits,
-            "k8s_wait_groups": k8s_wait_groups,
             "run_steps": run_steps,
             "secret_data": secret_data,
             "sink_report": sink_report,

@@ -14,6 +14,8 @@ module_utils/render.py) and the manifests filter plugin.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import base64
+import binascii
 import copy
 import hashlib
 import json
@@ -214,6 +216,27 @@ def secret_values(obj):
     return set(str(value) for value in (obj.get("data") or {}).values() if value)
 
 
+def decoded_secrets(secrets, names=None):
+    """``{name: {key: decoded value}}`` of the Secret objects in ``secrets`` (others are skipped), only
+    those named in ``names`` if given. Raises ValueError, naming the Secret and key (never the value),
+    for a value that is not base64-encoded UTF-8 text."""
+    stored = {}
+    for secret in secrets:
+        if not isinstance(secret, dict) or secret.get("kind", "Secret") != "Secret":
+            continue
+        name = (secret.get("metadata") or {}).get("name")
+        if not name or (names is not None and name not in names):
+            continue
+        values = {}
+        for key, encoded in (secret.get("data") or {}).items():
+            try:
+                values[key] = base64.b64decode(encoded if isinstance(encoded, (str, bytes)) else str(encoded), validate=True).decode("utf-8", "strict")
+            except (binascii.Error, TypeError, ValueError, UnicodeError):
+                raise ValueError("Secret %s, key %s: the stored value is not base64-encoded UTF-8 text" % (name, key))
+        stored[name] = values
+    return stored
+
+
 def pod_template(obj):
     """The pod template (a mapping) of a Deployment, StatefulSet, DaemonSet, Job or CronJob; None otherwise."""
     path = POD_TEMPLATE_PATHS.get(obj.get("kind")) if isinstance(obj, dict) else None
@@ -397,6 +420,39 @@ def rollout_state(obj):
                  and (kind == "StatefulSet" or status.get("availableReplicas", 0) == wanted)
                  and status.get("replicas", 0) == wanted)
     return "ready" if ready else "pending"
+
+
+def wait_groups(waits):
+    """``waits`` (``[{apiVersion, kind, namespace, name}]``) grouped for one list call each: one group per
+    apiVersion, kind and namespace, ``{apiVersion, kind, namespace, names}``, in first-seen order.
+    Raises ValueError for an entry without kind or name."""
+    groups = []
+    for wait in waits:
+        if not isinstance(wait, dict) or not wait.get("kind") or not wait.get("name"):
+            raise ValueError("each object to wait for needs kind and name, got %r" % (wait,))
+        key = dict(apiVersion=wait.get("apiVersion") or "v1", kind=wait["kind"], namespace=wait.get("namespace") or "")
+        group = next((group for group in groups if all(group[name] == value for name, value in key.items())), None)
+        if group is None:
+            group = dict(key, names=[])
+            groups.append(group)
+        if wait["name"] not in group["names"]:
+            group["names"].append(wait["name"])
+    return groups
+
+
+def group_states(resources, group):
+    """``{name: ready|failed|pending}`` for the names of ``group`` (one of :func:`wait_groups`) in
+    ``resources`` (the answer of a list call of that kind and namespace); a name the answer lacks is
+    ``pending``. Items of a list answer carry no kind of their own: they are of the group's kind."""
+    states = dict(((obj.get("metadata") or {}).get("name"), rollout_state(dict(obj, kind=group["kind"])))
+                  for obj in resources or [] if isinstance(obj, dict) and obj.get("kind", group["kind"]) == group["kind"])
+    return dict((name, states.get(name) or "pending") for name in group["names"])
+
+
+def failure_message(job):
+    """The message of a Job's Failed condition ('' if it has none)."""
+    return " ".join(condition.get("message") or "" for condition in (job.get("status") or {}).get("conditions") or []
+                    if condition.get("type") == "Failed").strip()
 
 
 # Retiring objects (apply mode): what an earlier full run applied and this one no longer describes

@@ -172,30 +172,21 @@ deleted_objects:
 """
 
 import copy
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airflow_k8s.cloud.plugins.module_utils import manifests
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils import k8s_client, manifests
+from ansible_collections.airflow_k8s.cloud.plugins.module_utils.k8s_client import CoreException
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.runner import perform_action
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
-    HAS_KUBERNETES_CORE = True
-    KUBERNETES_CORE_ERROR = None
-except ImportError:  # pragma: no cover - kubernetes.core is a declared dependency
-    AUTH_ARG_SPEC = {}
-    HAS_KUBERNETES_CORE = False
-    KUBERNETES_CORE_ERROR = traceback.format_exc()
+except ImportError:  # pragma: no cover - kubernetes.core is a declared dependency (k8s_client says so)
+    perform_action = None
 
 
 def argument_spec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(copy.deepcopy(manifests.RUN_OBJECTS_ARGUMENT_SPEC))
+    """This module's own options (the connection options come from k8s_client)."""
+    spec = copy.deepcopy(manifests.RUN_OBJECTS_ARGUMENT_SPEC)
     spec.update(
         field_manager=dict(type="str", default="airflow-k8s-cloud"),
         force_conflicts=dict(type="bool", default=True),
@@ -296,26 +287,18 @@ def retire(module, service, applied):
     return entries, deleted, bool(written.get("changed"))
 
 
-def main():
-    if not HAS_KUBERNETES_CORE:
-        module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-        module.fail_json(msg=missing_required_lib("the kubernetes.core collection (3.0 or later)"), exception=KUBERNETES_CORE_ERROR)
-    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True,
-                              required_if=[("prune", True, ("record",))])
+def main(module_class=AnsibleModule):
+    """The module; the action plugin runs this code in the controller with its own ``module_class``."""
+    module = k8s_client.build_module(module_class, argument_spec(), supports_check_mode=True,
+                                     required_if=[("prune", True, ("record",))])
     objects = manifests.run_objects(module._module)
 
-    # What kubernetes.core.k8s would be given (perform_action and K8sService read these parameters):
-    # server-side apply, no wait. managedFields are bookkeeping: kept out of the diffs shown.
     module.params.update(state="present", apply=True, wait=False, force=False, label_selectors=None,
                          hidden_fields=["metadata.managedFields"],
                          server_side_apply=dict(field_manager=module.params["field_manager"],
                                                 force_conflicts=module.params["force_conflicts"]))
-    try:
-        service = K8sService(get_api_client(module), module)
-    except CoreException as error:
-        module.fail_from_exception(error)
+    service = k8s_client.connect(module)
 
-    # Each workload's pods carry the checksum of every ConfigMap and Secret they read.
     objects = manifests.with_checksums(objects, server_reader(module, service))
 
     reports, diffs, changed_objects = [], [], []

@@ -23,6 +23,15 @@ options with the ``no_log`` ones hidden. Nothing is logged instead, so no secret
 
 A subclass names its argument spec, says when it can run in-process (:meth:`in_process`; otherwise
 the module runs as usual, through ``_execute_module``), and computes the result (:meth:`compute`).
+
+:class:`ModuleCodeAction` goes one step further for modules that talk to a system the controller
+reaches as well as the module would (the Kubernetes API, on a local connection): it runs the
+module's own ``main`` code, handing it :class:`ControllerModule` where it would build its
+``AnsibleModule``. The module's code, kubernetes.core's module utilities included, then does exactly
+what it does in a module process; what is saved is the process, its packaging and, above all, the
+import of the Kubernetes client: the action plugin imports the module (and the client) when the
+strategy loads the plugin, in the controller's main process, so every later worker process of the
+run inherits it instead of importing it again.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -30,7 +39,7 @@ __metaclass__ = type
 
 import json
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator, ModuleArgumentSpecValidator
 from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
@@ -59,6 +68,22 @@ class ModuleFailure(Exception):
         self.extra = extra
 
 
+def validation_message(validation, action):
+    """AnsibleModule's message for the errors of an argument spec validation."""
+    msg = validation.errors.msg
+    if isinstance(validation.errors[0], UnsupportedError):
+        msg = "Unsupported parameters for (%s) module: %s" % (action, msg)
+    return msg
+
+
+class ModuleExit(Exception):
+    """What ``exit_json`` is for a module's code run in the controller: the result it returns."""
+
+    def __init__(self, result):
+        super(ModuleExit, self).__init__("module exited")
+        self.result = result
+
+
 class InProcessModuleAction(ActionBase):
     """Validate the module's options and compute its result here, or run the module."""
 
@@ -73,6 +98,17 @@ class InProcessModuleAction(ActionBase):
     def in_process(self):
         """Whether this task's work can be done in the controller process. Async tasks cannot."""
         return not self._task.async_val
+
+    def local_twin(self):
+        """Whether a module process would be this process's twin: a local connection, the same user and the
+        same environment (no ``become``, no task ``environment``), not async."""
+        environments = self._task.environment
+        if not isinstance(environments, list):
+            environments = [environments]
+        return (InProcessModuleAction.in_process(self)
+                and getattr(self._connection, "transport", None) == "local"
+                and not self._play_context.become
+                and not any(environments))
 
     def compute(self, params, no_log_values):
         """``(result, warnings)`` for validated ``params``; raise :class:`ModuleFailure` to fail.
@@ -105,10 +141,8 @@ class InProcessModuleAction(ActionBase):
         params.update(validation.validated_parameters)
         no_log_values = set(validation._no_log_values)
         if validation.errors.errors:  # AnsibleValidationErrorMultiple has no len()
-            msg = validation.errors.msg
-            if isinstance(validation.errors[0], UnsupportedError):
-                msg = "Unsupported parameters for (%s) module: %s" % (self._task.action, msg)
-            return self._module_result(dict(failed=True, msg=msg), params, no_log_values, [])
+            return self._module_result(dict(failed=True, msg=validation_message(validation, self._task.action)),
+                                       params, no_log_values, [])
         try:
             result, warnings = self.compute(params, no_log_values)
         except ModuleFailure as failure:
@@ -126,3 +160,90 @@ class InProcessModuleAction(ActionBase):
         result = remove_values(result, no_log_values)
         result.update(preserved)
         return through_json(result, Direction.MODULE_TO_CONTROLLER)
+
+
+class ControllerModule(object):
+    """The part of ``AnsibleModule`` a module's code uses, for running that code in the controller.
+
+    The module's code builds it where it would build its ``AnsibleModule``, with the same keywords
+    (the argument spec and its checks); the task's options are validated the way ``AnsibleModule``
+    validates them (``ModuleArgumentSpecValidator``: defaults, environment fallbacks, aliases,
+    required_if and the like, the same messages). ``exit_json`` and ``fail_json`` raise
+    :class:`ModuleExit` and :class:`ModuleFailure` instead of ending a process; ``warn`` and
+    ``deprecate`` collect warnings; ``no_log_values`` is the set the result is masked with, as a
+    module's is.
+    """
+
+    def __init__(self, task_params, check_mode, diff, action, argument_spec, supports_check_mode=False,
+                 mutually_exclusive=None, required_together=None, required_one_of=None, required_if=None,
+                 required_by=None, **_other):
+        self._name = action
+        self._diff = diff
+        self.check_mode = check_mode
+        self.warnings = []
+        validation = ModuleArgumentSpecValidator(argument_spec, mutually_exclusive, required_together, required_one_of,
+                                                 required_if, required_by).validate(task_params)
+        self.params = dict(task_params, **validation.validated_parameters)
+        self.no_log_values = set(validation._no_log_values)
+        if validation.errors.errors:
+            raise ModuleFailure(validation_message(validation, action))
+        if check_mode and not supports_check_mode:
+            raise ModuleExit(dict(skipped=True, msg="remote module (%s) does not support check mode" % action))
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def deprecate(self, msg, version=None, date=None, collection_name=None):
+        self.warnings.append("Deprecation: %s" % msg)
+
+    def debug(self, msg):
+        display.debug(msg)
+
+    def exit_json(self, **result):
+        raise ModuleExit(result)
+
+    def fail_json(self, msg, **extra):
+        raise ModuleFailure(msg, **extra)
+
+
+class ModuleCodeAction(InProcessModuleAction):
+    """Run the module's own code in the controller process where a module process would be this
+    process's twin (:meth:`InProcessModuleAction.local_twin`); anywhere else, run the module.
+
+    ``module`` is the module (its Python module): its ``main`` takes the class it builds its
+    ``AnsibleModule`` from. :func:`module_code_action` makes the class for a module.
+    """
+
+    module = None
+
+    def in_process(self):
+        return self.local_twin()
+
+    def _run_in_process(self):
+        params = through_json(dict(self._task.args), Direction.CONTROLLER_TO_MODULE)
+        built = []
+
+        def module_class(**keywords):
+            # Kept before it validates: a validation failure's result is masked with what it found.
+            module = ControllerModule.__new__(ControllerModule)
+            built.append(module)
+            module.__init__(params, self._task.check_mode, self._task.diff, self._task.action, **keywords)
+            return module
+
+        try:
+            self.module.main(module_class)
+        except ModuleExit as done:
+            result = done.result
+        except ModuleFailure as failure:
+            result = dict(failure.extra, failed=True, msg=failure.msg)
+        else:
+            result = dict(failed=True, msg="%s returned without a result" % self._task.action)
+        if not built:  # the module failed before it looked at its options: no invocation to show
+            return self._module_result(dict(result, invocation={"module_args": {}}), {}, set(), [])
+        module = built[-1]
+        return self._module_result(result, module.params, module.no_log_values, module.warnings)
+
+
+def module_code_action(module):
+    """The ``ActionModule`` class of an action plugin that runs ``module``'s own code (see :class:`ModuleCodeAction`)."""
+    return type("ActionModule", (ModuleCodeAction,), {"module": module, "__doc__": ModuleCodeAction.__doc__})

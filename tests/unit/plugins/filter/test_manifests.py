@@ -17,8 +17,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.airflow_k8s.cloud.plugins.filter.manifests import (
-    FilterModule, k8s_checked_objects, k8s_failed_jobs, k8s_object_problems, k8s_rollout_pending, k8s_rollout_state, k8s_rollout_waits, k8s_wait_groups,
-    run_steps, secret_data, sink_report, spec_hash_name)
+    FilterModule, k8s_checked_objects, k8s_object_problems, k8s_rollout_waits, run_steps, secret_data, sink_report, spec_hash_name)
 
 
 def applied(*objects, **extra):
@@ -34,9 +33,8 @@ def entry(kind, name, changed=False, rollout=None, secret=False, component="c"):
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_state",
-                                             "k8s_rollout_waits", "secret_data", "sink_report", "spec_hash_name",
-                                             "k8s_wait_groups", "k8s_rollout_pending", "k8s_failed_jobs", "run_steps", "k8s_checked_objects"}
+    assert set(FilterModule().filters()) == {"k8s_object_problems", "k8s_rollout_waits", "secret_data", "sink_report",
+                                             "spec_hash_name", "run_steps", "k8s_checked_objects"}
 
 
 def test_object_problems_name_the_variable_component_and_position():
@@ -107,27 +105,6 @@ def test_rollout_waits_are_the_changed_or_unfinished_workloads_and_jobs():
     assert k8s_rollout_waits({"skipped": True}) == []
 
 
-@pytest.mark.parametrize("obj, state", [
-    ({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
-      "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2}}, "ready"),
-    ({"kind": "Deployment", "metadata": {"generation": 3}, "spec": {"replicas": 2},
-      "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2}}, "pending"),
-    ({"kind": "Deployment", "metadata": {"generation": 1}, "spec": {"replicas": 2},
-      "status": {"observedGeneration": 1, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2}}, "pending"),
-    ({"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 1},
-      "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1}}, "ready"),
-    ({"kind": "DaemonSet", "metadata": {"generation": 1},
-      "status": {"observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberReady": 3,
-                 "numberAvailable": 2}}, "pending"),
-    ({"kind": "Job", "status": {"conditions": [{"type": "Complete", "status": "True"}]}}, "ready"),
-    ({"kind": "Job", "status": {"conditions": [{"type": "Failed", "status": "True"}]}}, "failed"),
-    ({"kind": "Job", "status": {}}, "pending"),
-    ({"kind": "ConfigMap"}, None),
-])
-def test_rollout_state(obj, state):
-    assert k8s_rollout_state(obj) == state
-
-
 def secret(name, **data):
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
             "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
@@ -181,61 +158,6 @@ def test_spec_hash_name_names_each_object_of_a_list():
 def test_spec_hash_name_refuses_what_it_cannot_name(bad, length):
     with pytest.raises(AnsibleFilterError, match="spec_hash_name"):
         spec_hash_name(bad, length)
-
-
-WAITS = [{"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "airflow", "name": "airflow-scheduler"},
-         {"apiVersion": "batch/v1", "kind": "Job", "namespace": "airflow", "name": "airflow-migrations-1a2b3c4d"},
-         {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "airflow", "name": "airflow-api-server"},
-         {"apiVersion": "apps/v1", "kind": "StatefulSet", "namespace": "airflow", "name": "airflow-postgresql"},
-         {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "other", "name": "airflow-scheduler"}]
-
-
-def test_wait_groups_one_per_kind_and_namespace_in_first_seen_order():
-    assert k8s_wait_groups(WAITS) == [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "airflow", "names": ["airflow-scheduler", "airflow-api-server"]},
-        {"apiVersion": "batch/v1", "kind": "Job", "namespace": "airflow", "names": ["airflow-migrations-1a2b3c4d"]},
-        {"apiVersion": "apps/v1", "kind": "StatefulSet", "namespace": "airflow", "names": ["airflow-postgresql"]},
-        {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "other", "names": ["airflow-scheduler"]}]
-    assert k8s_wait_groups([]) == []
-    with pytest.raises(AnsibleFilterError, match="kind and name"):
-        k8s_wait_groups([{"kind": "Deployment"}])
-
-
-def _deployment(name, replicas=2, ready=2, generation=3, observed=3):
-    """A list item as the server returns it (no kind of its own inside a list answer)."""
-    return {"metadata": {"name": name, "namespace": "airflow", "generation": generation}, "spec": {"replicas": replicas},
-            "status": {"observedGeneration": observed, "replicas": replicas, "updatedReplicas": ready, "readyReplicas": ready,
-                       "availableReplicas": ready}}
-
-
-def _job(name, condition=None, message=""):
-    conditions = [{"type": condition, "status": "True", "message": message}] if condition else []
-    return {"metadata": {"name": name, "namespace": "airflow"}, "status": {"conditions": conditions}}
-
-
-def test_rollout_pending_reads_one_list_answer():
-    group = k8s_wait_groups(WAITS)[0]
-    ready, rolling = _deployment("airflow-scheduler"), _deployment("airflow-api-server", ready=1)
-    assert k8s_rollout_pending([ready, rolling, _deployment("unrelated", ready=0)], group) == ["airflow-api-server"]
-    assert k8s_rollout_pending([ready, _deployment("airflow-api-server")], group) == []
-    # Not observed yet: the controller has not seen the new generation.
-    assert k8s_rollout_pending([ready, _deployment("airflow-api-server", generation=4)], group) == ["airflow-api-server"]
-    # Missing from the answer: not done.
-    assert k8s_rollout_pending([ready], group) == ["airflow-api-server"]
-
-
-def test_a_failed_job_is_done_waiting_and_named_by_failed_jobs():
-    group = k8s_wait_groups(WAITS)[1]
-    name = group["names"][0]
-    assert k8s_rollout_pending([_job(name)], group) == [name]
-    assert k8s_rollout_pending([_job(name, "Complete")], group) == []
-    failed = _job(name, "Failed", "BackoffLimitExceeded: Job has reached the specified backoff limit")
-    assert k8s_rollout_pending([failed], group) == []
-    results = [{"item": k8s_wait_groups(WAITS)[0], "resources": [_deployment("airflow-scheduler")]},
-               {"item": group, "resources": [failed, _job("airflow-other-job", "Failed")]}]
-    assert k8s_failed_jobs(results) == [{"namespace": "airflow", "name": name,
-                                         "message": "BackoffLimitExceeded: Job has reached the specified backoff limit"}]
-    assert k8s_failed_jobs([{"item": group, "resources": [_job(name, "Complete")]}]) == []
 
 
 # --tags / --skip-tags combinations, each checked against ansible-core's own decision for a task tagged

@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, airflow_k8s.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the collection's Kubernetes modules share: kubernetes.core's module and client, reads, polling.
+
+Every module that talks to the Kubernetes API (k8s_apply, k8s_wait, k8s_job_run, k8s_stored_secrets)
+builds its module and its client here, with kubernetes.core's own module utilities: the connection
+options (kubernetes.core.k8s_auth_options, with their K8S_AUTH_* environment fallbacks), the client
+and its discovery cache, and the error handling are exactly those of kubernetes.core's modules.
+
+``module_class`` is ``AnsibleModule`` in a module process; the modules' action plugins run the same
+code in the controller with plugin_utils/in_process.py's ``ControllerModule``.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import copy
+import time
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
+    KUBERNETES_CORE_ERROR = None
+except ImportError:  # pragma: no cover - kubernetes.core is a declared dependency
+    AUTH_ARG_SPEC = {}
+    KUBERNETES_CORE_ERROR = traceback.format_exc()
+
+    class CoreException(Exception):
+        """Stands in for kubernetes.core's, so that ``except CoreException`` stays valid."""
+
+
+def argument_spec(own):
+    """``own`` options plus kubernetes.core's connection options (deep copies: the specs are shared)."""
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(copy.deepcopy(own))
+    return spec
+
+
+def build_module(module_class, own_spec, **keywords):
+    """kubernetes.core's ``AnsibleK8SModule`` over ``module_class``, with ``own_spec`` and the connection options.
+
+    Without kubernetes.core, a plain ``module_class`` module that fails saying what is missing.
+    """
+    spec = argument_spec(own_spec)
+    if KUBERNETES_CORE_ERROR:
+        module = module_class(argument_spec=spec, **keywords)
+        module.fail_json(msg=missing_required_lib("the kubernetes.core collection (3.0 or later)"), exception=KUBERNETES_CORE_ERROR)
+    return AnsibleK8SModule(module_class=module_class, argument_spec=spec, **keywords)
+
+
+def connect(module):
+    """kubernetes.core's ``K8sService`` for ``module``'s connection options; fails the module if the client cannot be built."""
+    try:
+        return K8sService(get_api_client(module), module)
+    except CoreException as error:
+        module.fail_from_exception(error)
+
+
+def list_objects(service, api_version, kind, namespace=None, label_selectors=None, name=None):
+    """The objects of ``kind`` in ``namespace`` (matching ``label_selectors``, or the one ``name``) as
+    dicts, by one list (or get) call, as kubernetes.core.k8s_info reads them. Raises CoreException."""
+    found = service.find(kind, api_version, name=name, namespace=namespace or None, label_selectors=label_selectors or [])
+    if not found.get("api_found", True):
+        raise CoreException(found.get("msg") or "no API for %s %s" % (api_version, kind))
+    return found["resources"]
+
+
+def poll(step, timeout, delay, clock=time.monotonic, sleep=time.sleep):
+    """Call ``step()`` until it returns true, every ``delay`` seconds, at most ``timeout`` seconds
+    after the first call (which is always made). Returns ``(done, rounds)``."""
+    deadline = clock() + max(timeout, 0)
+    rounds = 0
+    while True:
+        rounds += 1
+        if step():
+            return True, rounds
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return False, rounds
+        sleep(min(max(delay, 0), remaining))
