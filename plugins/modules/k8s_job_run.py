@@ -16,7 +16,7 @@ author:
 description:
   - Runs the Job O(definition) once, as a check; the collection's C(verify) role probes the
     api-server's health with it. In order, in one module run, with kubernetes.core's client
-    and connection options:
+    and connection options, it does the following.
   - 1. Removes a Job of the same name left by an earlier run (background propagation) and waits
     until it is gone.
   - 2. Creates the Job.
