@@ -103,6 +103,10 @@ def scenario_run(tmp_path_factory):
         log_path.write_text(output, encoding="utf-8")
         result["output"] = output
         result["secrets"] = _read_secrets(ephemeral)
+        # What the runs asked the emulator (destroy removes its folder).
+        request_log = ephemeral / "emulator" / "requests.jsonl"
+        result["requests"] = ([json.loads(line) for line in request_log.read_text(encoding="utf-8").splitlines() if line]
+                              if request_log.exists() else [])
     finally:
         # Always stop the emulator the scenario started.
         result["destroy"] = _molecule(["destroy"], ephemeral, 300)
@@ -161,9 +165,7 @@ def test_apply_runs_end_with_the_sink_report_waits_health_check_and_summary(scen
     assert len(waits) == 1, _excerpt(output, log_path)
     # The wait read each kind with one list call (not a request, or a module run, per object), and the
     # probe Job was started and removed: the emulator's request log says what the runs asked.
-    requests = [json.loads(line) for line in
-                (scenario_run["ephemeral"] / "emulator" / "requests.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    calls = {(request.get("verb"), request.get("path")) for request in requests}
+    calls = {(request.get("verb"), request.get("path")) for request in scenario_run["requests"]}
     for path in ("/apis/apps/v1/namespaces/%s/deployments" % namespace, "/apis/batch/v1/namespaces/%s/jobs" % namespace):
         assert ("list", path) in calls, sorted(calls)
     probe = "/apis/batch/v1/namespaces/%s/jobs" % namespace

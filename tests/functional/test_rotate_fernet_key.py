@@ -160,6 +160,7 @@ def test_drop_old_keeps_only_a_new_key(rotation):
     assert rotation["run"].returncode == 0, rotation["run"].tail(80)
     emulator = rotation["emulator"]
     restarted_before = _restarted_at(emulator, "airflow-scheduler")
+    logged_before = len(emulator.read_request_log())
     run = run_playbook("playbooks/rotate_fernet_key.yml", inventory=rotation["inventory"],
                        args=("-e", "rotate_fernet_key_drop_old=true"), timeout=1200)
     assert run.returncode == 0, run.tail(80)
@@ -170,9 +171,17 @@ def test_drop_old_keeps_only_a_new_key(rotation):
     output = " ".join(run.output.split())
     job = "airflow-rotate-fernet-key-%s" % _fingerprint(keys[0])
     assert job in {item["metadata"]["name"] for item in _jobs(emulator)}
-    waited = re.search(r"ok: \[localhost\] => \(item=Job %s: ([^)]*)\)" % NAMESPACE, output)
-    assert waited and job in waited.group(1).split(", "), output
-    assert waited.start() < output.index("TASK [Keep only the new key]")
+    # verify's wait ran between the Job's apply and the key's removal, and read the Jobs (a list call)
+    # after the Job was applied and before the Secret with the new key only was.
+    waits = [match.start() for match in re.finditer(
+        r"TASK \[airflow_k8s\.cloud\.verify : Wait for the rollouts and Jobs of this run[^\]]*\] \** ok: \[localhost\]", output)]
+    assert any(output.index("TASK [Re-encrypt the metadata database with the new key]") < start < output.index("TASK [Keep only the new key]")
+               for start in waits), output
+    calls = [(request.get("verb"), request.get("path")) for request in emulator.read_request_log()[logged_before:]]
+    jobs = "/apis/batch/v1/namespaces/%s/jobs" % NAMESPACE
+    applied = calls.index(("apply", "%s/%s" % (jobs, job)))
+    secret_applies = [index for index, call in enumerate(calls) if call == ("apply", "/api/v1/namespaces/%s/secrets/airflow-fernet-key" % NAMESPACE)]
+    assert any(call == ("list", jobs) for call in calls[applied:secret_applies[-1]]), calls
     assert "Old keys dropped." in output
     assert _restarted_at(emulator, "airflow-scheduler") not in (None, restarted_before)
     for key in rotation["new_keys"] + keys:
