@@ -38,6 +38,7 @@ or a debugging environment compiles the ordinary way.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 from collections import ChainMap
 
@@ -52,6 +53,7 @@ from ansible._internal._templating._jinja_bits import AnsibleTemplateExpression,
 from ansible._internal._templating._lazy_containers import _AnsibleLazyTemplateMixin, lazify_container
 from ansible._internal._templating._utils import TemplateContext
 from ansible._internal._datatag._tags import Origin
+from ansible.plugins.loader import filter_loader, lookup_loader, test_loader
 
 # Compiled templates of this process, by cache key.
 _COMPILED = {}
@@ -204,6 +206,51 @@ def install_compile_cache():
     compile_template.airflow_k8s_cloud_cache = True
     TemplateEngine._compile_template = compile_template
     TemplateEngine._compile_expression = compile_expression
+
+
+#: Jinja plugins (and lookups) the roles use on every run, by one name of each plugin file.
+WARM_PLUGINS = {
+    "filter": ("ansible.builtin.to_json", "ansible.builtin.urlsplit", "ansible.builtin.max", "ansible.builtin.b64encode"),
+    "test": ("ansible.builtin.match", "ansible.builtin.subset", "ansible.builtin.url"),
+    "lookup": ("ansible.builtin.vars", "ansible.builtin.varnames", "ansible.builtin.password", "ansible.builtin.file",
+               "ansible.builtin.env"),
+}
+
+
+def warm_plugins():
+    """Load, in this process, the Jinja plugins and lookups every run uses: ansible-core's (whose
+    loader scans and wraps every ansible-core filter or test file the first time any is asked for)
+    and all of this collection's. Called where :func:`install_compile_cache` is, in the controller's
+    main process before the first fork, so the worker processes inherit them loaded: otherwise each
+    worker that renders a template loaded them again (about a sixth of the workers' CPU time in a
+    render). Only plugins ansible-core would load anyway on the first template are loaded; a name
+    that does not resolve is skipped, as the first template using it would fail the same way."""
+    loaders = {"filter": filter_loader, "test": test_loader, "lookup": lookup_loader}
+    names = dict((kind, list(WARM_PLUGINS[kind])) for kind in WARM_PLUGINS)
+    root = os.path.join(_COLLECTION_ROOT, "plugins")
+    for kind, holder, method in (("filter", "FilterModule", "filters"), ("test", "TestModule", "tests"), ("lookup", None, None)):
+        folder = os.path.join(root, kind)
+        for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            if not entry.endswith(".py") or entry.startswith("_"):
+                continue
+            if holder is None:  # a lookup is named after its file
+                names[kind].append("airflow_k8s.cloud.%s" % entry[:-3])
+                continue
+            try:  # a filter or test file holds several, under their own names: one of them loads the file
+                module = importlib.import_module("ansible_collections.airflow_k8s.cloud.plugins.%s.%s" % (kind, entry[:-3]))
+                names[kind].append("airflow_k8s.cloud.%s" % sorted(getattr(getattr(module, holder)(), method)())[0])
+            except Exception:  # pylint: disable=broad-except
+                continue  # loaded (and any error reported) by the first template that uses it, as without this
+    for kind, plugin_names in names.items():
+        for name in plugin_names:
+            try:
+                if kind == "lookup":
+                    loaders[kind].get(name, class_only=True)
+                else:
+                    loaders[kind].get_with_context(name)
+            except Exception:  # pylint: disable=broad-except
+                # Not warmed: the first template that uses it loads it (and reports any error) as without this.
+                continue
 
 
 def _flat(layers):

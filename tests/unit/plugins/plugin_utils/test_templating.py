@@ -198,3 +198,36 @@ def test_only_the_collections_own_templates_are_kept_on_disk(private_caches, ins
     assert len(templating._COMPILED) == 2
     assert plain.template(ours("{{ 'own' }}")) == "own"
     assert len(list(private_caches.iterdir())) == 1
+
+
+WARM_CHECK = r"""
+import sys
+from ansible.plugins.loader import filter_loader, init_plugin_loader, test_loader
+init_plugin_loader([sys.argv[1]])
+from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils import templating
+before = set(sys.modules)
+templating.warm_plugins()
+loaded = set(sys.modules) - before
+prefix = "ansible_collections.airflow_k8s.cloud.plugins."
+print(len(filter_loader._cached_non_collection_wrappers), len(test_loader._cached_non_collection_wrappers))
+print(" ".join(sorted(name[len(prefix):] for name in loaded if name.startswith(prefix))))
+"""
+
+
+def test_warm_plugins_loads_what_the_workers_would_each_load(tmp_path):
+    """In a fresh process with ansible-core's plugin loader (what the controller's main process has when
+    the preflight's action plugin is imported): ansible-core's filters and tests are wrapped and every
+    filter, test and lookup file of this collection is imported, so that the forked workers inherit
+    them; and nothing is printed (no warning for a plugin that resolves)."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    collections_path = os.path.dirname(os.path.dirname(os.path.dirname(templating._COLLECTION_ROOT)))
+    run = subprocess.run([sys.executable, "-c", WARM_CHECK, collections_path], capture_output=True, text=True, check=False)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    wrapped, imported = run.stdout.splitlines()
+    filters, tests = (int(count) for count in wrapped.split())
+    assert filters > 50 and tests > 20, wrapped
+    ours = set(imported.split())
+    expected = set("%s.%s" % (kind, entry[:-3]) for kind in ("filter", "test", "lookup")
+                   for entry in os.listdir(os.path.join(templating._COLLECTION_ROOT, "plugins", kind)) if entry.endswith(".py"))
+    assert expected <= ours, sorted(expected - ours)
