@@ -49,9 +49,21 @@ def mask(text, secrets):
     return redact_url(text)
 
 
+#: Parsed files of this process, by path, with the modification time and size they were parsed at.
+_PARSED = {}
+
+
 def load_yaml_file(path):
-    with open(path, encoding="utf-8") as stream:
-        return manifests.load_yaml(stream) or {}
+    """The parsed YAML file (``{}`` if empty). A file already parsed in this process, and unchanged
+    since, is not parsed again: the preflight reads every argument spec for the checks and again for
+    the list of known variables. Callers must not change what they get."""
+    stat = os.stat(path)
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _PARSED.get(path)
+    if cached is None or cached[0] != stamp:
+        with open(path, encoding="utf-8") as stream:
+            cached = _PARSED[path] = (stamp, manifests.load_yaml(stream) or {})
+    return cached[1]
 
 
 def role_argument_spec(role, entry_point="main", roles_dir=ROLES_DIR):
