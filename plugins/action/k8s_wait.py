@@ -1,13 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, airflow_k8s.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The k8s_wait module's own code, run in the controller process on a local connection.
-
-Documentation: the module. As for k8s_apply (plugins/action/k8s_apply.py): on a local connection
-with the same user and environment, the module's ``main`` runs in the controller's worker process,
-with kubernetes.core's client, which the worker inherits from the controller's main process instead
-of importing it; anywhere else the module runs as usual.
-"""
+"""The k8s_wait module's own code, run in the controller process on a local connection (anywhere else the
+module runs); documentation: the module, and plugins/action/k8s_apply.py for why and how."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type

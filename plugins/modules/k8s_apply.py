@@ -76,8 +76,8 @@ options:
 extends_documentation_fragment:
   - airflow_k8s.cloud.run_objects
   - kubernetes.core.k8s_auth_options
+  - airflow_k8s.cloud.kubernetes
 requirements:
-  - kubernetes >= 24.2.0
   - PyYAML
 attributes:
   check_mode:
@@ -86,10 +86,6 @@ attributes:
   diff_mode:
     support: full
     description: One diff per changed object (the changed fields before and after); Secrets by name only.
-  platform:
-    support: full
-    platforms: posix
-    description: Talks to the Kubernetes API from the host it runs on, normally the controller.
 notes:
   - Applies in one pass; an object that fails stops the run there and is named in the message.
     Objects applied before it stay applied, and a re-run converges.

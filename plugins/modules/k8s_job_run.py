@@ -49,8 +49,7 @@ options:
     default: 120
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-requirements:
-  - kubernetes >= 24.2.0
+  - airflow_k8s.cloud.kubernetes
 attributes:
   check_mode:
     support: full
@@ -58,10 +57,6 @@ attributes:
   diff_mode:
     support: none
     description: Returns no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Talks to the Kubernetes API from the host it runs on, normally the controller.
 seealso:
   - module: kubernetes.core.k8s
   - module: kubernetes.core.k8s_log

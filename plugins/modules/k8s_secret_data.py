@@ -35,8 +35,7 @@ options:
     default: []
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-requirements:
-  - kubernetes >= 24.2.0
+  - airflow_k8s.cloud.kubernetes
 attributes:
   check_mode:
     support: full
@@ -44,10 +43,6 @@ attributes:
   diff_mode:
     support: none
     description: Returns no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Talks to the Kubernetes API from the host it runs on, normally the controller.
 notes:
   - A namespace that does not exist yet holds no Secrets; RV(secrets) is then empty.
   - A value that is not base64-encoded UTF-8 text fails the task, naming the Secret and key, never the value.

@@ -47,8 +47,7 @@ options:
     default: 5
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-requirements:
-  - kubernetes >= 24.2.0
+  - airflow_k8s.cloud.kubernetes
 attributes:
   check_mode:
     support: full
@@ -56,10 +55,6 @@ attributes:
   diff_mode:
     support: none
     description: Returns no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Talks to the Kubernetes API from the host it runs on, normally the controller.
 seealso:
   - module: airflow_k8s.cloud.k8s_apply
   - module: kubernetes.core.k8s_info
