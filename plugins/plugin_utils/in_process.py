@@ -47,6 +47,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils.templating import engine_over_task_vars
+
 display = Display()
 
 #: The JSON serialization profile of the collection's modules (ansible-core's default for modules).
@@ -90,6 +92,13 @@ class InProcessModuleAction(ActionBase):
     _supports_check_mode = True
     # An async task runs the module (in_process is False then), which supports async.
     _supports_async = True
+
+    @classmethod
+    def finalize_task_arg(cls, name, value, templar, context):
+        """Each option rendered over the task's variables wrapped for lazy templating once for the
+        whole task (:func:`engine_over_task_vars`): the objects of a run, their Secrets and what
+        waits for them are expressions over every component's variables."""
+        return engine_over_task_vars(templar).template(value)
 
     def argument_spec(self):
         """The module's argument spec (a new dict)."""

@@ -11,7 +11,10 @@ rendering itself:
   new lazy container (a copy of every variable) for each template it renders, and it renders one
   for every variable whose value is itself a template. Here the layers are wrapped once, under a
   template context whose templar holds these very layers, so a nested variable renders against
-  them without copying anything.
+  them without copying anything, and renders once. The collection's in-process action plugins
+  (render_manifests, k8s_apply and the others) render their task's arguments the same way
+  (:func:`engine_over_task_vars`): the arguments of the sink's write step are every object of the
+  run, and rendering them the ordinary way took a third of a render.
 * **Compiling templates.** ansible-core compiles a template (Jinja's parser and code generator, then
   Python's ``compile``) every time it renders one: ``{{ airflow_uid | int }}`` read by five
   templates of a task was compiled five times, and the workload model's template (workload.yml.j2)
@@ -40,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import weakref
 from collections import ChainMap
 
 from jinja2 import __version__ as jinja2_version, nodes
@@ -261,6 +265,41 @@ def _flat(layers):
             yield layer
 
 
+def _lazy_layers(engine, layers):
+    """``layers`` (mappings, first wins) as one ChainMap whose plain layers are wrapped for lazy
+    templating once, in a template context of ``engine``: lazy containers remember the templar of
+    the context they were made in and render their values with it."""
+    stack = ChainMap()
+    with TemplateContext(template_value=None, templar=engine, options=TemplateOptions.DEFAULT):
+        stack.maps[:] = [layer if isinstance(layer, _AnsibleLazyTemplateMixin) else lazify_container(dict(layer))
+                         for layer in _flat(layers)]
+    return stack
+
+
+_TASK_ENGINES = weakref.WeakKeyDictionary()
+
+
+def engine_over_task_vars(engine):
+    """A copy of a task's template engine whose variables are wrapped for lazy templating once (and
+    kept for every argument of the task), for an action plugin's ``finalize_task_arg``.
+
+    ansible-core renders a task's arguments over its variables as a plain ``dict``, which the Jinja
+    context copies into a new lazy container for each template it renders: once more for every
+    variable that is itself a template (every role variable of a component's objects), and it renders
+    such a variable again wherever another template reads it. Here the copy is made once, and a
+    variable rendered once in this task's arguments is not rendered again.
+    """
+    variables = engine.available_variables
+    cached = _TASK_ENGINES.get(engine)
+    if cached is not None and cached[0] is variables:
+        return cached[1]
+    copy = engine.copy()
+    _compile_once(copy)
+    copy.available_variables = _lazy_layers(copy, [variables])
+    _TASK_ENGINES[engine] = (variables, copy)
+    return copy
+
+
 def templar_over(templar, *layers, searchpath=None):
     """A copy of ``templar`` over ``layers`` (mappings, first wins), each wrapped for lazy templating
     once, compiling each template once.
@@ -268,12 +307,7 @@ def templar_over(templar, *layers, searchpath=None):
     A layer that is already lazy (the variables a nested lookup receives from a template this
     function prepared) is kept as it is: copying it would render every one of its values.
     """
-    stack = ChainMap()
-    copy = templar.copy_with_new_env(available_variables=stack, searchpath=searchpath)
+    copy = templar.copy_with_new_env(searchpath=searchpath)
     _compile_once(copy._engine)
-    # Lazy containers remember the templar of the context they were made in, and render their
-    # values with it: make them in a context whose templar reads these same layers.
-    with TemplateContext(template_value=None, templar=copy._engine, options=TemplateOptions.DEFAULT):
-        stack.maps[:] = [layer if isinstance(layer, _AnsibleLazyTemplateMixin) else lazify_container(dict(layer))
-                         for layer in _flat(layers)]
+    copy.available_variables = _lazy_layers(copy._engine, layers)
     return copy

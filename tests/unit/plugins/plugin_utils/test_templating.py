@@ -96,6 +96,25 @@ def test_the_variables_are_copied_once_not_per_nested_template(count_copies):
     assert len(count_copies) == 1
 
 
+def test_a_tasks_arguments_render_what_ansible_core_renders_copying_the_variables_once(count_copies):
+    """engine_over_task_vars (the in-process actions' finalize_task_arg): every argument of one task
+    renders over one copy of its variables, whatever each reads; another task's variables get theirs."""
+    engine = Templar(loader=DataLoader(), variables=VARIABLES)._engine
+    arguments = [TEMPLATE, ours("{{ derived }}"), ours("{{ [base, number] }}")]
+    expected = [engine.template(argument) for argument in arguments]
+    assert expected == [EXPECTED, "AIRFLOW-airflow", ["airflow", 42]]
+    del count_copies[:]
+    assert [templating.engine_over_task_vars(engine).template(argument) for argument in arguments] == expected
+    assert len(count_copies) == 1
+    other = Templar(loader=DataLoader(), variables=dict(VARIABLES, base="other"))._engine
+    assert templating.engine_over_task_vars(other).template(ours("{{ derived }}")) == "OTHER-other"
+    assert len(count_copies) == 2
+    # The same engine with new variables (a loop's next item) gets a new copy of them.
+    engine.available_variables = dict(VARIABLES, base="next")
+    assert templating.engine_over_task_vars(engine).template(ours("{{ derived }}")) == "NEXT-next"
+    assert len(count_copies) == 3
+
+
 def test_each_template_text_compiles_once_per_process(count_compiles):
     first = templating.templar_over(Templar(loader=DataLoader(), variables={}), VARIABLES)
     assert first.template(TEMPLATE) == EXPECTED
