@@ -13,13 +13,16 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.airflow_k8s.cloud.plugins.module_utils import k8s_values, preflight
+from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils.heap import freeze_heap
 from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils.templating import install_compile_cache, templar_over, warm_plugins
 
 # The preflight is site.yml's first task, and the linear strategy imports a task's action plugin in
 # the controller's main process before it forks the worker: every later task's worker inherits the
-# compile cache (plugin_utils/templating.py says why).
+# compile cache, the loaded Jinja plugins (plugin_utils/templating.py says why) and a frozen heap
+# (plugin_utils/heap.py).
 install_compile_cache()
 warm_plugins()
+freeze_heap()
 
 COLLECTION = "airflow_k8s.cloud"
 

@@ -47,6 +47,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils.heap import freeze_heap
 from ansible_collections.airflow_k8s.cloud.plugins.plugin_utils.templating import engine_over_task_vars
 
 display = Display()
@@ -254,5 +255,10 @@ class ModuleCodeAction(InProcessModuleAction):
 
 
 def module_code_action(module):
-    """The ``ActionModule`` class of an action plugin that runs ``module``'s own code (see :class:`ModuleCodeAction`)."""
+    """The ``ActionModule`` class of an action plugin that runs ``module``'s own code (see :class:`ModuleCodeAction`).
+
+    Called when the action plugin is imported, in the controller's main process, just after the
+    module (and the Kubernetes client it imports): freezes the heap with them (plugin_utils/heap.py).
+    """
+    freeze_heap()
     return type("ActionModule", (ModuleCodeAction,), {"module": module, "__doc__": ModuleCodeAction.__doc__})
