@@ -81,9 +81,17 @@ def _ours(template):
     """Whether ``template`` was read from a file of this collection (ansible-core tags every string it
     reads with its origin). Only those go to the bytecode cache on disk: a template from an inventory,
     a playbook or another collection, which could hold a secret as a literal, compiles in memory only."""
-    origin = Origin.get_tag(template)
-    path = getattr(origin, "path", None)
-    return bool(path) and os.path.realpath(path).startswith(_COLLECTION_ROOT + os.sep)
+    path = getattr(Origin.get_tag(template), "path", None)
+    if not path:
+        return False
+    found = _OURS.get(path)
+    if found is None:
+        found = _OURS[path] = os.path.realpath(path).startswith(_COLLECTION_ROOT + os.sep)
+    return found
+
+
+# Whether a file is this collection's, by the path ansible-core read it from (a few dozen files a run).
+_OURS = {}
 
 
 def _code_name(value):
