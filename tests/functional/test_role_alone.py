@@ -76,3 +76,32 @@ def test_a_second_run_changes_nothing(alone):
     again = run_playbook(os.path.join(os.path.dirname(render), "play.yml"), inventory="inventories/local",
                          extra_vars={"sink_render_dir": render})
     assert again.returncode == 0 and again.changed == 0, "%s alone is not idempotent:\n%s" % (role, again.tail(40))
+
+
+def test_the_secrets_role_without_the_database_role_fails_naming_what_is_missing(tmp_path):
+    """The secrets role builds the metadata connection from the database role's facts: alone, it fails
+    naming them and what to do, and nothing is written (the sink is never reached)."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAY.format(role="secrets"), encoding="utf-8")
+    render = tmp_path / "render"
+    run = run_playbook(str(playbook), inventory="inventories/local", extra_vars={"sink_render_dir": str(render)}, expect_ok=False)
+    assert run.returncode != 0
+    output = " ".join(run.output.split())
+    assert ("database_host, database_port, database_name, database_username, database_password, database_sslmode, "
+            "database_login_format not set: run the airflow_k8s.cloud.database role before the secrets role") in output, run.tail(40)
+    assert not render.exists()
+
+
+def test_the_secrets_role_after_the_database_role_says_what_the_secrets_hold(tmp_path):
+    """With the database role before it, the same check passes and says what each Secret holds, never a value."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAY.replace("name: airflow_k8s.cloud.{role}", "name: airflow_k8s.cloud.database\n"
+                                     "    - name: The secrets\n      ansible.builtin.import_role:\n        name: airflow_k8s.cloud.secrets"),
+                        encoding="utf-8")
+    run = run_playbook(str(playbook), inventory="inventories/local", extra_vars={"sink_render_dir": str(tmp_path / "render")})
+    assert run.returncode == 0, run.tail(40)
+    output = " ".join(run.output.split())
+    assert "Fernet key: 1 key(s), SHA-256 fingerprints " in output and "(new key generated)." in output, run.tail(40)
+    assert ("Metadata connection: postgresql+psycopg2://airflow:***@airflow-postgresql.airflow.svc:5432/airflow?sslmode=disable"
+            in output), run.tail(40)
+    assert "Admin user: admin (password in Secret airflow-admin-user)." in output, run.tail(40)
