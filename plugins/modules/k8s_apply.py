@@ -22,6 +22,11 @@ description:
     utilities, the code behind M(kubernetes.core.k8s) with O(kubernetes.core.k8s#module:apply=true)),
     so connection options, server-side dry run in check mode and the change and diff semantics are
     exactly those of M(kubernetes.core.k8s).
+  - One difference, in the requests. M(kubernetes.core.k8s) reads each object twice before a
+    server-side apply (once to compare with the server's answer, once more in its apply path, whose
+    answer it discards); here the apply request goes to the server directly (the client's
+    C(server_side_apply), with kubernetes.core's dry run and response decoding), so each object
+    costs one GET and one apply, as with C(kubectl apply --server-side).
   - Why not M(kubernetes.core.k8s) with a list of definitions; with a list it returns the
     per-object diffs nested in its result, where C(--diff) does not show them, and it has no way to
     keep Secret content out of its diff and arguments while showing everything else. This module

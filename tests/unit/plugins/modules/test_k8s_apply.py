@@ -94,6 +94,24 @@ def test_one_ordered_pass_then_nothing_to_change(emulator):
     assert all(not obj["changed"] for obj in again["objects"])
 
 
+def test_each_object_is_read_once_and_applied_once(emulator):
+    """What ``kubectl apply --server-side`` asks per object: one GET (to compare with the answer) and the
+    apply (a PATCH with the apply content type; the server's dry run in check mode). kubernetes.core's
+    own apply path read every object twice."""
+    apply(emulator, objects())
+    paths = {"team", "token", "settings", "web"}
+    for check_mode in (False, True):
+        start = len(emulator.read_request_log())
+        result, failed = apply(emulator, objects(), check_mode=check_mode)
+        assert not failed and not result["changed"], result
+        requests = [record for record in emulator.read_request_log()[start:] if record["path"].rsplit("/", 1)[-1] in paths]
+        for name in paths:
+            verbs = sorted(record["verb"] for record in requests if record["path"].rsplit("/", 1)[-1] == name)
+            assert verbs == ["apply", "get"], (name, check_mode, verbs)
+        dry_runs = ["dryRun=All" in record.get("query", "") for record in requests if record["verb"] == "apply"]
+        assert dry_runs == [check_mode] * len(paths)
+
+
 def test_drift_is_named_with_its_diff_in_check_mode_and_repaired_by_a_run(emulator):
     apply(emulator, objects())
     edited = objects()
