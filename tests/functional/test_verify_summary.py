@@ -8,12 +8,11 @@ only when its address is the cluster's to assign, and says nothing about a UI in
 describe the Service (``--tags``).
 """
 
-import json
 import re
-import urllib.request
 
 import pytest
 
+from tests.functional.test_k8s_emulator import api
 from tests.support.playbook import run_playbook
 
 NAMESPACE = "airflow-summary"
@@ -42,11 +41,9 @@ def runs(tmp_path_factory):
             return run_playbook("site.yml", inventory="inventories/local", extra_vars=dict(settings, **extra), args=args)
 
         found = {"no address": site()}
-        status = {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}
-        request = urllib.request.Request(emulator.url + SERVICE + "/status", method="PATCH", data=json.dumps(status).encode(),
-                                         headers={"Content-Type": "application/merge-patch+json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 200
+        status, body = api(emulator, "PATCH", SERVICE + "/status", {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}},
+                           "application/merge-patch+json")
+        assert status == 200, body
         found["address"] = site()
         found["ingress"] = site(api_server_ingress_enabled=True, api_server_ingress_host="airflow.example.com",
                                 api_server_ingress_tls_secret="airflow-tls")
