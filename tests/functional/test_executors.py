@@ -28,15 +28,13 @@ import base64
 import concurrent.futures
 import configparser
 import copy
-import json
 import os
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 import yaml
 
+from tests.functional.test_k8s_emulator import api
 from tests.support import manifests
 
 pytestmark = pytest.mark.slow
@@ -315,17 +313,13 @@ RETIRED = {
 UNOWNED = ("Service", "/api/v1/namespaces/%s/services/", "airflow-pgbouncer")
 
 
-def emulator_request(emulator, method, path, body=None, content_type="application/json"):
+def emulator_request(emulator, method, path, body=None):
     """One plain HTTP request to the emulator (not through the collection); the answer's JSON, or None on 404."""
-    request = urllib.request.Request(emulator.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
+    status, answer = api(emulator, method, path, body)
+    if status == 404:
+        return None
+    assert status < 400, (method, path, status, answer)
+    return answer
 
 
 def flat(output):
