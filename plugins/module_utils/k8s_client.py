@@ -16,6 +16,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
+import json
 import time
 import traceback
 
@@ -24,9 +25,10 @@ from ansible.module_utils.basic import missing_required_lib
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule, gather_versions
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService, decode_response
+    from ansible_collections.kubernetes.core.plugins.module_utils.version import LooseVersion
     KUBERNETES_CORE_ERROR = None
 except ImportError:  # pragma: no cover - kubernetes.core is a declared dependency
     AUTH_ARG_SPEC = {}
@@ -55,9 +57,13 @@ class Service(K8sService):
         if not server_side or self._client_side_dry_run:
             return super(Service, self).apply(resource, definition, existing)
         options = {"dry_run": self.client.K8S_SERVER_DRY_RUN} if self.client.dry_run else {}
+        # As kubernetes.core's k8s_apply: a client before 25.0.0 sends an apply body only as JSON text.
+        body = definition
+        if LooseVersion(gather_versions()["kubernetes"]) < LooseVersion("25.0.0"):
+            body = json.dumps(definition).encode()
         try:
             return decode_response(resource.server_side_apply(
-                body=definition, name=definition["metadata"]["name"], namespace=definition["metadata"].get("namespace"),
+                body=body, name=definition["metadata"]["name"], namespace=definition["metadata"].get("namespace"),
                 force_conflicts=server_side.get("force_conflicts"), field_manager=server_side.get("field_manager"),
                 serialize=False, **options))
         except Exception as error:  # pylint: disable=broad-except
